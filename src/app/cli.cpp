@@ -1,0 +1,193 @@
+#include <SQLiteCpp/Backup.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/serve.h"
+#include "outpost/app.h"
+#include "outpost/config.h"
+#include "store/connection.h"
+#include "store/errors.h"
+#include "store/migrations.h"
+
+namespace outpost {
+namespace {
+
+constexpr const char* kMainHelp = R"(outpost: a store-front edge node that takes orders and never loses them.
+
+Usage:
+  outpost serve   [--config FILE]          run the node (HTTP API on 127.0.0.1:8080 by default)
+  outpost migrate [--config FILE]          apply database migrations and exit
+  outpost backup FILE [--config FILE]      copy the database to FILE while the node may run
+  outpost COMMAND --help                   help on one command
+  outpost --version
+
+Configuration: a JSON file (--config) and OUTPOST_* environment variables, which win.
+With neither, the node keeps its data in ./outpost.db and its events in the outbox.
+Exit status: 0 ok, 1 runtime failure, 2 bad usage or configuration.
+)";
+
+constexpr const char* kServeHelp = R"(Usage: outpost serve [--config FILE]
+
+Runs the node until SIGTERM or SIGINT, then finishes in-flight requests and exits.
+Logs are JSON lines on stderr. Every configuration key and its environment variable:
+)";
+
+constexpr const char* kMigrateHelp = R"(Usage: outpost migrate [--config FILE]
+
+Applies the schema migrations this binary carries to the configured database (serve
+does the same at start-up) and prints the schema version.
+)";
+
+constexpr const char* kBackupHelp = R"(Usage: outpost backup FILE [--config FILE]
+
+Copies the configured database to FILE with SQLite's online backup, consistent even while
+the node is taking orders. FILE must not exist yet.
+)";
+
+struct Arguments {
+  std::string command;
+  std::vector<std::string> positional;
+  std::optional<std::string> config_file;
+  bool help = false;
+};
+
+int usageError(const std::string& message) {
+  std::fprintf(stderr, "outpost: %s (see outpost --help)\n", message.c_str());
+  return 2;
+}
+
+std::optional<Arguments> parseArguments(int argc, char** argv, std::string& error) {
+  Arguments args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      args.help = true;
+    } else if (arg == "--config") {
+      if (i + 1 >= argc) {
+        error = "--config needs a file name";
+        return std::nullopt;
+      }
+      args.config_file = argv[++i];
+    } else if (arg.starts_with("--config=")) {
+      args.config_file = arg.substr(9);
+    } else if (arg.starts_with("-") && arg != "--version") {
+      error = "unknown option " + arg;
+      return std::nullopt;
+    } else if (args.command.empty()) {
+      args.command = arg;
+    } else {
+      args.positional.push_back(arg);
+    }
+  }
+  return args;
+}
+
+std::string hostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "outpost";
+  return name;
+}
+
+std::optional<Config> loadConfigOrReport(const Arguments& args) {
+  auto config = loadConfig({args.config_file, processEnvironment(), hostName()});
+  if (!config) {
+    std::fprintf(stderr, "%s\n", config.error().message.c_str());
+    return std::nullopt;
+  }
+  return *config;
+}
+
+void printServeHelp() {
+  std::fputs(kServeHelp, stdout);
+  for (const auto& [key, env] : configKeyNames()) std::printf("  %-52s %s\n", key.c_str(), env.c_str());
+}
+
+int runMigrate(const Config& config) {
+  auto connection = store::openConnection({config.database, config.database_busy_timeout_ms});
+  if (!connection) {
+    std::fprintf(stderr, "outpost: cannot open %s: %s\n", config.database.c_str(),
+                 connection.error().message.c_str());
+    return 1;
+  }
+  auto report = store::migrate(**connection, store::embeddedMigrations());
+  if (!report) {
+    std::fprintf(stderr, "outpost: migration failed: %s\n", report.error().message.c_str());
+    return 1;
+  }
+  std::printf("%s: schema version %d (was %d, applied %zu migration%s)\n", config.database.c_str(),
+              report->to_version, report->from_version, report->applied.size(),
+              report->applied.size() == 1 ? "" : "s");
+  return 0;
+}
+
+int runBackup(const Config& config, const std::string& destination) {
+  if (access(destination.c_str(), F_OK) == 0) {
+    std::fprintf(stderr, "outpost: %s already exists; choose a new file\n", destination.c_str());
+    return 2;
+  }
+  auto copied = store::guard([&] {
+    SQLite::Database source(config.database, SQLite::OPEN_READONLY);
+    source.setBusyTimeout(static_cast<int>(config.database_busy_timeout_ms));
+    SQLite::Database target(destination, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    SQLite::Backup backup(target, source);
+    // Steps of 1000 pages let the node keep writing between them; progress for big files.
+    while (backup.executeStep(1000) != SQLITE_DONE) {
+      std::fprintf(stderr, "backup: %d of %d pages\n",
+                   backup.getTotalPageCount() - backup.getRemainingPageCount(),
+                   backup.getTotalPageCount());
+    }
+    return backup.getTotalPageCount();
+  });
+  if (!copied) {
+    std::fprintf(stderr, "outpost: backup failed: %s\n", copied.error().message.c_str());
+    unlink(destination.c_str());
+    return 1;
+  }
+  std::printf("backed up %s to %s (%d pages)\n", config.database.c_str(), destination.c_str(),
+              *copied);
+  return 0;
+}
+
+}  // namespace
+
+int runCli(int argc, char** argv) {
+  std::string error;
+  auto args = parseArguments(argc, argv, error);
+  if (!args) return usageError(error);
+  if (args->command == "--version") {
+    std::printf("outpost 0.1.0\n");
+    return 0;
+  }
+  if (args->command.empty() || args->command == "help") {
+    std::fputs(kMainHelp, args->command.empty() && !args->help ? stderr : stdout);
+    return args->command.empty() && !args->help ? 2 : 0;
+  }
+  const std::string& command = args->command;
+  if (command != "serve" && command != "migrate" && command != "backup") {
+    return usageError("unknown command '" + command + "'");
+  }
+  if (args->help) {
+    if (command == "serve") printServeHelp();
+    if (command == "migrate") std::fputs(kMigrateHelp, stdout);
+    if (command == "backup") std::fputs(kBackupHelp, stdout);
+    return 0;
+  }
+  const std::size_t wanted_positional = command == "backup" ? 1 : 0;
+  if (args->positional.size() != wanted_positional) {
+    return usageError(command == "backup" ? "backup needs one destination FILE"
+                                          : "unexpected argument '" + args->positional[0] + "'");
+  }
+  auto config = loadConfigOrReport(*args);
+  if (!config) return 2;
+  if (command == "serve") return app::serve(*config);
+  if (command == "migrate") return runMigrate(*config);
+  return runBackup(*config, args->positional[0]);
+}
+
+}  // namespace outpost

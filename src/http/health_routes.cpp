@@ -1,0 +1,27 @@
+// /livez and /readyz: is the process up; can it take orders.
+#include "http/problem.h"
+#include "http/server.h"
+#include "store/migrations.h"
+
+namespace outpost::http {
+
+void HttpServer::routeHealth() {
+  server_.Get("/livez", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content(R"({"status":"ok"})", kJsonContentType);
+  });
+  server_.Get("/readyz", [this](const httplib::Request&, httplib::Response& response) {
+    auto& store = deps_.store;
+    if (store.schemaVersion() < store::latestSchemaVersion(store::embeddedMigrations())) {
+      return writeProblem(response, 503, "database migrations are not applied");
+    }
+    // An empty write transaction takes the write lock: it proves the file is writable
+    // without writing anything to it.
+    auto writable = store.write([](store::Connection&) { return okStatus(); });
+    if (!writable) return writeError(response, writable.error());
+    response.set_content(R"({"status":"ready"})", kJsonContentType);
+  });
+  rejectOtherMethods("/livez", "GET");
+  rejectOtherMethods("/readyz", "GET");
+}
+
+}  // namespace outpost::http

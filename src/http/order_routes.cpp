@@ -1,0 +1,137 @@
+// /v1/orders: take an order, read one, list them.
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "common/text.h"
+#include "http/problem.h"
+#include "http/server.h"
+#include "idempotency/idempotency.h"
+#include "orders/order_json.h"
+#include "orders/ulid.h"
+
+namespace outpost::http {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kMaxPageSize = 500;
+constexpr int kDefaultPageSize = 50;
+
+bool isJsonMediaType(const std::string& content_type) {
+  const std::string media = content_type.substr(0, content_type.find(';'));
+  return media == "application/json" || (media.size() > 5 && media.ends_with("+json"));
+}
+
+bool isOrderId(const std::string& id) {
+  return id.size() == 30 && id.starts_with(orders::kOrderIdPrefix) && orders::isUlid(id.substr(4));
+}
+
+void writeJson(httplib::Response& response, int status, const std::string& body) {
+  response.status = status;
+  response.set_content(body, kJsonContentType);
+}
+
+// The Idempotency-Key, if any; an Error if it is present but unusable.
+Result<std::optional<std::string>> readIdempotencyKey(const httplib::Request& request) {
+  if (!request.has_header("Idempotency-Key")) return std::optional<std::string>();
+  std::string key = request.get_header_value("Idempotency-Key");
+  if (key.empty() || key.size() > idempotency::kMaxKeyLength) {
+    return Error(ErrorKind::kInvalidArgument, "Idempotency-Key must be 1 to 255 characters",
+                 {{"Idempotency-Key", "must be 1 to 255 characters"}});
+  }
+  return std::optional<std::string>(std::move(key));
+}
+
+Result<json> readJsonBody(const httplib::Request& request) {
+  if (request.has_header("Content-Type") &&
+      !isJsonMediaType(request.get_header_value("Content-Type"))) {
+    return Error::invalidArgument("Content-Type must be application/json");
+  }
+  json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded()) return Error::invalidArgument("the request body is not valid JSON");
+  return body;
+}
+
+Result<int> parseLimit(const std::string& text) {
+  int value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value < 1 ||
+      value > kMaxPageSize) {
+    return Error(ErrorKind::kInvalidArgument, "limit must be an integer from 1 to 500",
+                 {{"limit", "must be an integer from 1 to 500"}});
+  }
+  return value;
+}
+
+Result<orders::OrderFilter> parseOrderFilter(const httplib::Request& request) {
+  orders::OrderFilter filter;
+  filter.limit = kDefaultPageSize;
+  std::vector<FieldError> errors;
+  for (const auto& [name, value] : request.params) {
+    if (name == "status") {
+      if (orders::isKnownOrderStatus(value)) filter.status = value;
+      else errors.push_back({"status", "must be one of PENDING_SHIPMENT, SHIPPED, DELIVERED, "
+                                       "DELIVERY_FAILED, CANCELLED"});
+    } else if (name == "limit") {
+      auto limit = parseLimit(value);
+      if (limit) filter.limit = *limit;
+      else errors.push_back(limit.error().fields.front());
+    } else if (name == "after") {
+      if (isOrderId(value)) filter.after = value;
+      else errors.push_back({"after", "must be the 'next' cursor of a previous page"});
+    } else {
+      errors.push_back({name, "unknown query parameter"});
+    }
+  }
+  if (!errors.empty()) return Error(ErrorKind::kInvalidArgument, "invalid query", errors);
+  return filter;
+}
+
+}  // namespace
+
+void HttpServer::routeOrders() {
+  server_.Post("/v1/orders", [this](const httplib::Request& request, httplib::Response& response) {
+    auto key = readIdempotencyKey(request);
+    if (!key) return writeError(response, key.error());
+    auto body = readJsonBody(request);
+    if (!body) return writeError(response, body.error());
+    auto order = orders::parseNewOrder(*body);
+    if (!order) return writeError(response, order.error());
+    std::optional<orders::IdempotentRequest> idempotency;
+    // dump() writes object keys sorted: the same order in any key order or spacing matches.
+    if (*key) idempotency = orders::IdempotentRequest{**key, sha256Hex(body->dump())};
+    auto created = deps_.orders.create(*order, idempotency);
+    if (!created) return writeError(response, created.error());
+    if (created->replayed) response.set_header("Idempotent-Replayed", "true");
+    if (created->status == 201) {
+      const json summary = json::parse(created->body, nullptr, false);
+      if (summary.is_object() && summary.contains("id")) {
+        response.set_header("Location", "/v1/orders/" + summary["id"].get<std::string>());
+      }
+    }
+    writeJson(response, created->status, created->body);
+  });
+  server_.Get("/v1/orders", [this](const httplib::Request& request, httplib::Response& response) {
+    auto filter = parseOrderFilter(request);
+    if (!filter) return writeError(response, filter.error());
+    auto page = deps_.orders.list(*filter);
+    if (!page) return writeError(response, page.error());
+    json items = json::array();
+    for (const auto& order : page->items) items.push_back(orders::orderJson(order, false));
+    json out = {{"items", std::move(items)},
+                {"next", page->next ? json(*page->next) : json(nullptr)}};
+    writeJson(response, 200, out.dump());
+  });
+  server_.Get(R"(/v1/orders/([^/]+))", [this](const httplib::Request& request,
+                                               httplib::Response& response) {
+    const std::string id = request.matches[1];
+    if (!isOrderId(id)) return writeError(response, Error::notFound("no order with id " + id));
+    auto order = deps_.orders.get(id);
+    if (!order) return writeError(response, order.error());
+    writeJson(response, 200, orders::orderJson(*order, true).dump());
+  });
+  rejectOtherMethods("/v1/orders", "GET, POST");
+  rejectOtherMethods(R"(/v1/orders/([^/]+))", "GET");
+}
+
+}  // namespace outpost::http

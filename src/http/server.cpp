@@ -1,0 +1,157 @@
+#include "http/server.h"
+
+#include <sys/socket.h>
+
+#include "common/text.h"
+#include "http/problem.h"
+
+namespace outpost::http {
+namespace {
+
+constexpr std::size_t kMaxBodyBytes = 64 * 1024;
+// Each keep-alive connection holds a worker, so the pool must exceed the connections a
+// busy shop opens at once, or the extra connections starve unseen.
+constexpr std::size_t kWorkerThreads = 128;
+constexpr int kListenBacklog = 1024;
+constexpr time_t kRequestReadTimeoutSeconds = 5;
+constexpr time_t kKeepAliveTimeoutSeconds = 5;
+constexpr std::size_t kKeepAliveMaxRequests = 100000;
+
+std::string bearerToken(const httplib::Request& request) {
+  const std::string header = request.get_header_value("Authorization");
+  constexpr std::string_view kScheme = "Bearer ";
+  if (header.size() <= kScheme.size() || header.compare(0, kScheme.size(), kScheme) != 0) return {};
+  return header.substr(kScheme.size());
+}
+
+bool startsWith(const std::string& text, std::string_view prefix) {
+  return text.compare(0, prefix.size(), prefix) == 0;
+}
+
+}  // namespace
+
+HttpServer::HttpServer(HttpDependencies deps) : deps_(deps) {
+  configureLimits();
+  configureErrorHandling();
+  routeHealth();
+  routeOrders();
+}
+
+void HttpServer::configureLimits() {
+  server_.new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
+  // Off by default in cpp-httplib: Nagle plus delayed ACK adds ~40 ms to every answer.
+  server_.set_tcp_nodelay(true);
+  server_.set_payload_max_length(kMaxBodyBytes);
+  // A client that stalls while sending its request is cut off after this long.
+  server_.set_read_timeout(kRequestReadTimeoutSeconds, 0);
+  server_.set_write_timeout(kRequestReadTimeoutSeconds, 0);
+  server_.set_keep_alive_timeout(kKeepAliveTimeoutSeconds);
+  // The default of 5 requests per connection makes busy tills reconnect all the time.
+  server_.set_keep_alive_max_count(kKeepAliveMaxRequests);
+  server_.set_socket_options([this](int fd) {
+    // SO_REUSEADDR, not cpp-httplib's SO_REUSEPORT: a second node on the same port must
+    // fail to start instead of silently sharing the traffic.
+    int yes = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_fd_ = fd;
+  });
+}
+
+void HttpServer::configureErrorHandling() {
+  using HandlerResponse = httplib::Server::HandlerResponse;
+  server_.set_error_handler(httplib::Server::HandlerWithResponse(
+      [](const httplib::Request&, httplib::Response& response) -> HandlerResponse {
+    if (!response.body.empty()) return HandlerResponse::Unhandled;
+    const std::string detail = response.status == 404   ? "no such resource"
+                               : response.status == 413 ? "request body exceeds 64 KiB"
+                                                        : problemTitle(response.status);
+    writeProblem(response, response.status, detail);
+    return HandlerResponse::Handled;
+  }));
+  server_.set_exception_handler(
+      [this](const httplib::Request& request, httplib::Response& response, std::exception_ptr ep) {
+        std::string what = "unknown exception";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        deps_.log.error("request failed", {{"path", request.path}, {"error", what}});
+        writeProblem(response, 500, "unexpected error; see the node's log");
+      });
+  server_.set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
+    return authorize(request, response) ? httplib::Server::HandlerResponse::Unhandled
+                                        : httplib::Server::HandlerResponse::Handled;
+  });
+}
+
+bool HttpServer::authorize(const httplib::Request& request, httplib::Response& response) const {
+  const auto& config = deps_.config;
+  const std::optional<std::string>* required = nullptr;
+  if (startsWith(request.path, "/v1/orders")) required = &config.api_token;
+  if (startsWith(request.path, "/v1/reviews") || startsWith(request.path, "/v1/outbox")) {
+    required = &config.admin_token;
+  }
+  if (required == nullptr || !required->has_value()) return true;
+  if (constantTimeEquals(bearerToken(request), **required)) return true;
+  response.set_header("WWW-Authenticate", "Bearer");
+  writeProblem(response, 401, "a valid 'Authorization: Bearer <token>' header is required");
+  return false;
+}
+
+void HttpServer::rejectOtherMethods(const std::string& pattern, const std::string& allowed) {
+  auto reject = [allowed](const httplib::Request& request, httplib::Response& response) {
+    response.set_header("Allow", allowed);
+    writeProblem(response, 405, request.method + " is not allowed here; use " + allowed);
+  };
+  if (allowed.find("GET") == std::string::npos) server_.Get(pattern, reject);
+  if (allowed.find("POST") == std::string::npos) server_.Post(pattern, reject);
+  server_.Put(pattern, reject);
+  server_.Patch(pattern, reject);
+  server_.Delete(pattern, reject);
+}
+
+Result<int> HttpServer::bind() {
+  const auto& config = deps_.config;
+  if (!server_.bind_to_port(config.listen_host, config.listen_port)) {
+    return Error::unavailable("cannot listen on " + config.listen +
+                              " (address in use, or not an address of this machine)");
+  }
+  // cpp-httplib listens with a backlog of 5, so a burst of connects stalls for a second;
+  // listening again on the bound socket raises it.
+  if (listen_fd_ >= 0) ::listen(listen_fd_, kListenBacklog);
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  int port = config.listen_port;
+  if (listen_fd_ >= 0 && getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    port = address.ss_family == AF_INET6
+               ? ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port)
+               : ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);
+  }
+  return port;
+}
+
+void HttpServer::serve() {
+  {
+    std::lock_guard lock(stop_mutex_);
+    if (stop_requested_) return;
+  }
+  server_.listen_after_bind();
+  std::lock_guard lock(stop_mutex_);
+  serve_finished_ = true;
+}
+
+void HttpServer::stop() {
+  std::lock_guard lock(stop_mutex_);
+  if (stop_requested_) return;
+  stop_requested_ = true;
+  if (serve_finished_ || listen_fd_ < 0) return;
+  // cpp-httplib's stop() is lost if it comes before its accept loop has started; a
+  // shut-down listening socket ends that loop whenever it starts. stop() then tells
+  // keep-alive connections to close after their current request.
+  ::shutdown(listen_fd_, SHUT_RDWR);
+  server_.stop();
+}
+
+}  // namespace outpost::http

@@ -1,0 +1,53 @@
+// HttpServer: the node's HTTP API on cpp-httplib, with every limit set in one place
+// (configureLimits). Handlers parse, call one service and map the result.
+// bind() and serve() are called once, from one thread; stop() from any thread.
+#pragma once
+
+#include <httplib.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "observability/logger.h"
+#include "orders/order_service.h"
+#include "outpost/config.h"
+#include "outpost/result.h"
+#include "store/store.h"
+
+namespace outpost::http {
+
+struct HttpDependencies {
+  const Config& config;
+  orders::OrderService& orders;
+  store::Store& store;
+  observability::Logger& log;
+};
+
+class HttpServer {
+ public:
+  explicit HttpServer(HttpDependencies deps);
+
+  // Binds the listening socket; returns the port (useful when the config asked for 0).
+  Result<int> bind();
+  // Serves until stop(); in-flight requests finish before it returns.
+  void serve();
+  void stop();
+
+ private:
+  void configureLimits();
+  void configureErrorHandling();
+  void routeOrders();
+  void routeHealth();
+  void rejectOtherMethods(const std::string& pattern, const std::string& allowed);
+  bool authorize(const httplib::Request& request, httplib::Response& response) const;
+
+  HttpDependencies deps_;
+  httplib::Server server_;
+  int listen_fd_ = -1;
+  std::mutex stop_mutex_;
+  bool stop_requested_ = false;
+  bool serve_finished_ = false;
+};
+
+}  // namespace outpost::http

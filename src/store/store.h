@@ -1,0 +1,106 @@
+// Store: the node's SQLite file. One writer thread commits every write waiting in its
+// queue in one transaction (group commit), so a 201 still means "on disk" while many
+// orders share one fsync. Reads use their own pooled connections and never wait behind
+// the writer (WAL). WAL checkpoints run on a background thread, never inside a request.
+//
+// Thread-safe: write() and read() may be called from any number of threads.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "outpost/result.h"
+#include "store/connection.h"
+#include "store/errors.h"
+
+namespace outpost::store {
+
+struct StoreOptions {
+  std::string path;
+  std::int64_t busy_timeout_ms = 2000;
+  // WAL pages after which the background checkpointer is woken.
+  int checkpoint_after_pages = 1000;
+};
+
+class Store {
+ public:
+  // A unit of work run by the writer inside the shared transaction (under its own
+  // savepoint). Returning an error rolls back this work only; throwing an SQLite error
+  // that means the store is unusable fails the whole batch.
+  using WriteWork = std::function<Status(Connection&)>;
+
+  // Opens the file, applies migrations and starts the writer and checkpointer threads.
+  static Result<std::unique_ptr<Store>> open(const StoreOptions& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Blocks until `work` is committed (or failed). Durable when it returns ok.
+  Status write(WriteWork work);
+
+  // Runs `work` on a read connection. `work(Connection&)` returns a T or a Result<T>.
+  template <typename F>
+  auto read(F&& work) {
+    auto connection = acquireReader();
+    using Out = decltype(guard([&] { return work(**connection); }));
+    if (!connection) return Out(connection.error());
+    auto result = guard([&] { return work(**connection); });
+    releaseReader(std::move(*connection));
+    return result;
+  }
+
+  // Whether the last group commit succeeded; false while the file is unusable.
+  bool lastWriteSucceeded() const;
+  int schemaVersion() const { return schema_version_; }
+  const std::string& path() const { return options_.path; }
+
+  // Stops accepting writes, commits what is queued, joins the threads. Idempotent.
+  void shutdown();
+
+ private:
+  struct PendingWrite {
+    WriteWork work;
+    std::promise<Status> done;
+  };
+
+  Store(StoreOptions options, std::unique_ptr<Connection> writer, int schema_version);
+
+  void writerLoop();
+  void commitBatch(std::vector<PendingWrite>& batch);
+  void checkpointerLoop();
+  static int onWalCommit(void* self, struct sqlite3*, const char*, int pages);
+
+  Result<std::unique_ptr<Connection>> acquireReader();
+  void releaseReader(std::unique_ptr<Connection> connection);
+
+  StoreOptions options_;
+  std::unique_ptr<Connection> writer_connection_;
+  int schema_version_;
+
+  mutable std::mutex queue_mutex_;
+  std::condition_variable queue_changed_;
+  std::deque<PendingWrite> queue_;
+  bool stopping_ = false;
+  bool last_write_ok_ = true;
+
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_wanted_;
+  bool checkpoint_due_ = false;
+  bool checkpointer_stopping_ = false;
+
+  std::mutex readers_mutex_;
+  std::vector<std::unique_ptr<Connection>> idle_readers_;
+
+  std::thread writer_thread_;
+  std::thread checkpointer_thread_;
+};
+
+}  // namespace outpost::store

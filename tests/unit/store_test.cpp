@@ -1,0 +1,178 @@
+#include "store/store.h"
+
+#include <SQLiteCpp/Database.h>
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "store/migrations.h"
+#include "support/node_process.h"
+
+namespace outpost::store {
+namespace {
+
+using outpost::testing::TempDir;
+
+std::unique_ptr<Store> openStore(const std::string& path, std::int64_t busy_ms = 2000) {
+  auto store = Store::open({path, busy_ms});
+  EXPECT_TRUE(store) << store.error().message;
+  return store ? std::move(*store) : nullptr;
+}
+
+std::int64_t countRows(Store& store, const char* sql) {
+  auto count = store.read([&](Connection& c) {
+    auto query = c.prepare(sql);
+    query->executeStep();
+    return query->getColumn(0).getInt64();
+  });
+  EXPECT_TRUE(count);
+  return count ? *count : -1;
+}
+
+Status insertJob(Connection& c, const std::string& aggregate) {
+  auto insert = c.prepare(
+      "INSERT INTO jobs (kind, aggregate_id, next_run_at, created_at, updated_at)"
+      " VALUES ('TEST', ?, 0, 0, 0)");
+  insert->bind(1, aggregate);
+  insert->exec();
+  return okStatus();
+}
+
+TEST(Connection, SetsDurabilityPragmas) {
+  TempDir dir;
+  auto connection = openConnection({dir.file("a.db"), 1234});
+  ASSERT_TRUE(connection);
+  auto& db = (*connection)->db();
+  EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
+  EXPECT_EQ(db.execAndGet("PRAGMA synchronous").getInt(), 2);  // FULL
+  EXPECT_EQ(db.execAndGet("PRAGMA foreign_keys").getInt(), 1);
+  EXPECT_EQ(db.execAndGet("PRAGMA busy_timeout").getInt(), 1234);
+}
+
+TEST(Migrations, AppliesEveryMigrationOnceAndRecordsIt) {
+  TempDir dir;
+  auto connection = openConnection({dir.file("a.db"), 2000});
+  ASSERT_TRUE(connection);
+  auto first = migrate(**connection, embeddedMigrations());
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(first->from_version, 0);
+  EXPECT_EQ(first->to_version, latestSchemaVersion(embeddedMigrations()));
+  EXPECT_EQ(first->applied.size(), embeddedMigrations().size());
+  auto second = migrate(**connection, embeddedMigrations());
+  ASSERT_TRUE(second);
+  EXPECT_TRUE(second->applied.empty());
+  EXPECT_EQ((*connection)->db().execAndGet("SELECT COUNT(*) FROM schema_migrations").getInt(),
+            static_cast<int>(embeddedMigrations().size()));
+}
+
+TEST(Migrations, RefusesAFileFromANewerOutpost) {
+  TempDir dir;
+  auto connection = openConnection({dir.file("a.db"), 2000});
+  ASSERT_TRUE(connection);
+  ASSERT_TRUE(migrate(**connection, embeddedMigrations()));
+  (*connection)->db().exec("INSERT INTO schema_migrations VALUES (999, 'future', 0)");
+  auto again = migrate(**connection, embeddedMigrations());
+  ASSERT_FALSE(again);
+  EXPECT_NE(again.error().message.find("newer"), std::string::npos);
+}
+
+TEST(Migrations, AFailingMigrationLeavesNothingBehind) {
+  TempDir dir;
+  auto connection = openConnection({dir.file("a.db"), 2000});
+  ASSERT_TRUE(connection);
+  const std::vector<Migration> broken = {
+      {1, "good", "CREATE TABLE a (x INTEGER);"},
+      {2, "bad", "CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);"}};
+  EXPECT_FALSE(migrate(**connection, broken));
+  auto& db = (*connection)->db();
+  EXPECT_EQ(db.execAndGet("SELECT MAX(version) FROM schema_migrations").getInt(), 1);
+  EXPECT_FALSE(db.tableExists("b"));
+}
+
+TEST(Store, ConcurrentWritesAreAllCommitted) {
+  TempDir dir;
+  auto store = openStore(dir.file("a.db"));
+  ASSERT_TRUE(store);
+  std::vector<std::thread> writers;
+  std::atomic<int> failures = 0;
+  for (int t = 0; t < 8; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        const std::string id = std::to_string(t) + "-" + std::to_string(i);
+        if (!store->write([&](Connection& c) { return insertJob(c, id); })) ++failures;
+      }
+    });
+  }
+  for (auto& w : writers) w.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(countRows(*store, "SELECT COUNT(*) FROM jobs"), 400);
+}
+
+TEST(Store, AFailedWriteRollsBackOnlyItself) {
+  TempDir dir;
+  auto store = openStore(dir.file("a.db"));
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->write([](Connection& c) { return insertJob(c, "first"); }));
+  auto duplicate = store->write([](Connection& c) {
+    (void)insertJob(c, "half-done");
+    return insertJob(c, "first");  // UNIQUE(kind, aggregate_id)
+  });
+  ASSERT_FALSE(duplicate);
+  EXPECT_EQ(duplicate.error().kind, ErrorKind::kConflict);
+  auto refused = store->write([](Connection& c) -> Status {
+    (void)insertJob(c, "also-half-done");
+    return Error::invalidArgument("changed my mind");
+  });
+  EXPECT_FALSE(refused);
+  EXPECT_EQ(countRows(*store, "SELECT COUNT(*) FROM jobs"), 1);
+}
+
+TEST(Store, WriteBlockedPastBusyTimeoutIsUnavailable) {
+  TempDir dir;
+  auto store = openStore(dir.file("a.db"), 100);
+  ASSERT_TRUE(store);
+  SQLite::Database other(dir.file("a.db"), SQLite::OPEN_READWRITE);
+  other.exec("BEGIN IMMEDIATE");
+  auto blocked = store->write([](Connection& c) { return insertJob(c, "x"); });
+  ASSERT_FALSE(blocked);
+  EXPECT_EQ(blocked.error().kind, ErrorKind::kUnavailable);
+  EXPECT_FALSE(store->lastWriteSucceeded());
+  other.exec("ROLLBACK");
+  EXPECT_TRUE(store->write([](Connection& c) { return insertJob(c, "x"); }));
+  EXPECT_TRUE(store->lastWriteSucceeded());
+}
+
+TEST(Store, FullDatabaseIsUnavailableAndWritesNothing) {
+  TempDir dir;
+  auto store = openStore(dir.file("a.db"));
+  ASSERT_TRUE(store);
+  const auto before = countRows(*store, "SELECT COUNT(*) FROM jobs");
+  auto full = store->write([](Connection& c) -> Status {
+    c.db().exec("PRAGMA max_page_count = 1");
+    return insertJob(c, std::string(100000, 'x'));
+  });
+  ASSERT_FALSE(full);
+  EXPECT_EQ(full.error().kind, ErrorKind::kUnavailable);
+  EXPECT_EQ(countRows(*store, "SELECT COUNT(*) FROM jobs"), before);
+}
+
+TEST(Store, ReadsDoNotWaitForAHeldWriteLock) {
+  TempDir dir;
+  auto store = openStore(dir.file("a.db"), 5000);
+  ASSERT_TRUE(store);
+  SQLite::Database other(dir.file("a.db"), SQLite::OPEN_READWRITE);
+  other.exec("BEGIN IMMEDIATE");
+  other.exec("INSERT INTO jobs (kind, aggregate_id, next_run_at, created_at, updated_at)"
+             " VALUES ('T', 'uncommitted', 0, 0, 0)");
+  EXPECT_EQ(countRows(*store, "SELECT COUNT(*) FROM jobs"), 0);
+  other.exec("ROLLBACK");
+}
+
+TEST(Store, UnopenableFileIsUnavailable) {
+  auto store = Store::open({"/nonexistent-dir/for/sure/a.db", 100});
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().kind, ErrorKind::kUnavailable);
+}
+
+}  // namespace
+}  // namespace outpost::store
