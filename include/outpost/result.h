@@ -16,10 +16,10 @@ namespace outpost {
 enum class ErrorKind {
   kInvalidArgument,  // the caller's input is wrong; retrying the same input cannot help
   kNotFound,
-  kConflict,             // the request contradicts the current state (duplicate, in flight)
-  kUnprocessable,        // well-formed, but not acceptable (idempotency key reused)
-  kUnavailable,          // a dependency is down; retry later
-  kInternal,             // a bug or an unclassified failure
+  kConflict,       // the request contradicts the current state (duplicate, in flight)
+  kUnprocessable,  // well-formed, but not acceptable (idempotency key reused)
+  kUnavailable,    // a dependency is down; retry later
+  kInternal,       // a bug or an unclassified failure
 };
 
 const char* toString(ErrorKind kind);
@@ -42,7 +42,9 @@ struct Error {
   Error(ErrorKind k, std::string m, std::vector<FieldError> f = {})
       : kind(k), message(std::move(m)), fields(std::move(f)) {}
 
-  static Error invalidArgument(std::string m) { return {ErrorKind::kInvalidArgument, std::move(m)}; }
+  static Error invalidArgument(std::string m) {
+    return {ErrorKind::kInvalidArgument, std::move(m)};
+  }
   static Error notFound(std::string m) { return {ErrorKind::kNotFound, std::move(m)}; }
   static Error conflict(std::string m) { return {ErrorKind::kConflict, std::move(m)}; }
   static Error unprocessable(std::string m) { return {ErrorKind::kUnprocessable, std::move(m)}; }
@@ -53,21 +55,33 @@ struct Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}           // NOLINT: implicit by design
-  Result(Error error) : state_(std::move(error)) {}       // NOLINT: implicit by design
+  Result(T value) : state_(std::move(value)) {}      // NOLINT: implicit by design
+  Result(Error error) : state_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return std::holds_alternative<T>(state_); }
   explicit operator bool() const { return ok(); }
 
-  const T& value() const& { assert(ok()); return std::get<T>(state_); }
-  T& value() & { assert(ok()); return std::get<T>(state_); }
-  T&& value() && { assert(ok()); return std::get<T>(std::move(state_)); }
+  const T& value() const& {
+    assert(ok());
+    return std::get<T>(state_);
+  }
+  T& value() & {
+    assert(ok());
+    return std::get<T>(state_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<T>(std::move(state_));
+  }
   const T& operator*() const& { return value(); }
   T& operator*() & { return value(); }
   const T* operator->() const { return &value(); }
   T* operator->() { return &value(); }
 
-  const Error& error() const { assert(!ok()); return std::get<Error>(state_); }
+  const Error& error() const {
+    assert(!ok());
+    return std::get<Error>(state_);
+  }
 
  private:
   std::variant<T, Error> state_;

@@ -18,7 +18,8 @@
 namespace outpost {
 namespace {
 
-constexpr const char* kMainHelp = R"(outpost: a store-front edge node that takes orders and never loses them.
+constexpr const char* kMainHelp =
+    R"(outpost: a store-front edge node that takes orders and never loses them.
 
 Usage:
   outpost serve   [--config FILE]          run the node (HTTP API on 127.0.0.1:8080 by default)
@@ -105,7 +106,8 @@ std::optional<Config> loadConfigOrReport(const Arguments& args) {
 
 void printServeHelp() {
   std::fputs(kServeHelp, stdout);
-  for (const auto& [key, env] : configKeyNames()) std::printf("  %-52s %s\n", key.c_str(), env.c_str());
+  for (const auto& [key, env] : configKeyNames())
+    std::printf("  %-52s %s\n", key.c_str(), env.c_str());
 }
 
 int runMigrate(const Config& config) {

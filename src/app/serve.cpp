@@ -25,12 +25,13 @@ sigset_t shutdownSignals() {
 
 nlohmann::json startupFields(const Config& config, int port) {
   const bool events_configured = config.events.sns_topic_arn || config.events.sqs_queue_url;
-  return {{"listen", config.listen_host + ":" + std::to_string(port)},
-          {"database", config.database},
-          {"node_id", config.node_id},
-          {"events", events_configured ? "configured" : "not configured: events wait in the outbox"},
-          {"delivery_service", config.delivery_service.url ? "configured" : "not configured"},
-          {"product_service", config.product_service.url ? "configured" : "not configured"}};
+  return {
+      {"listen", config.listen_host + ":" + std::to_string(port)},
+      {"database", config.database},
+      {"node_id", config.node_id},
+      {"events", events_configured ? "configured" : "not configured: events wait in the outbox"},
+      {"delivery_service", config.delivery_service.url ? "configured" : "not configured"},
+      {"product_service", config.product_service.url ? "configured" : "not configured"}};
 }
 
 }  // namespace
@@ -48,8 +49,8 @@ int serve(const Config& config) {
 
   auto store = store::Store::open({config.database, config.database_busy_timeout_ms});
   if (!store) {
-    log.error("cannot open the database", {{"database", config.database},
-                                           {"error", store.error().message}});
+    log.error("cannot open the database",
+              {{"database", config.database}, {"error", store.error().message}});
     return 1;
   }
   orders::OrderService orders(**store, clock, random, config.node_id);

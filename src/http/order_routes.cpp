@@ -69,16 +69,23 @@ Result<orders::OrderFilter> parseOrderFilter(const httplib::Request& request) {
   std::vector<FieldError> errors;
   for (const auto& [name, value] : request.params) {
     if (name == "status") {
-      if (orders::isKnownOrderStatus(value)) filter.status = value;
-      else errors.push_back({"status", "must be one of PENDING_SHIPMENT, SHIPPED, DELIVERED, "
-                                       "DELIVERY_FAILED, CANCELLED"});
+      if (orders::isKnownOrderStatus(value))
+        filter.status = value;
+      else
+        errors.push_back({"status",
+                          "must be one of PENDING_SHIPMENT, SHIPPED, DELIVERED, "
+                          "DELIVERY_FAILED, CANCELLED"});
     } else if (name == "limit") {
       auto limit = parseLimit(value);
-      if (limit) filter.limit = *limit;
-      else errors.push_back(limit.error().fields.front());
+      if (limit)
+        filter.limit = *limit;
+      else
+        errors.push_back(limit.error().fields.front());
     } else if (name == "after") {
-      if (isOrderId(value)) filter.after = value;
-      else errors.push_back({"after", "must be the 'next' cursor of a previous page"});
+      if (isOrderId(value))
+        filter.after = value;
+      else
+        errors.push_back({"after", "must be the 'next' cursor of a previous page"});
     } else {
       errors.push_back({name, "unknown query parameter"});
     }
@@ -122,14 +129,15 @@ void HttpServer::routeOrders() {
                 {"next", page->next ? json(*page->next) : json(nullptr)}};
     writeJson(response, 200, out.dump());
   });
-  server_.Get(R"(/v1/orders/([^/]+))", [this](const httplib::Request& request,
-                                               httplib::Response& response) {
-    const std::string id = request.matches[1];
-    if (!isOrderId(id)) return writeError(response, Error::notFound("no order with id " + id));
-    auto order = deps_.orders.get(id);
-    if (!order) return writeError(response, order.error());
-    writeJson(response, 200, orders::orderJson(*order, true).dump());
-  });
+  server_.Get(R"(/v1/orders/([^/]+))",
+              [this](const httplib::Request& request, httplib::Response& response) {
+                const std::string id = request.matches[1];
+                if (!isOrderId(id))
+                  return writeError(response, Error::notFound("no order with id " + id));
+                auto order = deps_.orders.get(id);
+                if (!order) return writeError(response, order.error());
+                writeJson(response, 200, orders::orderJson(*order, true).dump());
+              });
   rejectOtherMethods("/v1/orders", "GET, POST");
   rejectOtherMethods(R"(/v1/orders/([^/]+))", "GET");
 }

@@ -6,33 +6,54 @@ namespace outpost::http {
 
 int httpStatusFor(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kInvalidArgument: return 400;
-    case ErrorKind::kNotFound: return 404;
-    case ErrorKind::kConflict: return 409;
-    case ErrorKind::kUnprocessable: return 422;
-    case ErrorKind::kUnavailable: return 503;
-    case ErrorKind::kInternal: return 500;
+    case ErrorKind::kInvalidArgument:
+      return 400;
+    case ErrorKind::kNotFound:
+      return 404;
+    case ErrorKind::kConflict:
+      return 409;
+    case ErrorKind::kUnprocessable:
+      return 422;
+    case ErrorKind::kUnavailable:
+      return 503;
+    case ErrorKind::kInternal:
+      return 500;
   }
   return 500;
 }
 
 const char* problemTitle(int status) {
   switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "System temporarily unavailable";
-    default: return status >= 500 ? "Server Error" : "Client Error";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Content";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "System temporarily unavailable";
+    default:
+      return status >= 500 ? "Server Error" : "Client Error";
   }
 }
 
@@ -40,16 +61,26 @@ namespace {
 
 std::string problemType(int status) {
   switch (status) {
-    case 400: return "urn:outpost:problem:invalid-request";
-    case 401: return "urn:outpost:problem:unauthorized";
-    case 404: return "urn:outpost:problem:not-found";
-    case 405: return "urn:outpost:problem:method-not-allowed";
-    case 409: return "urn:outpost:problem:conflict";
-    case 413: return "urn:outpost:problem:body-too-large";
-    case 415: return "urn:outpost:problem:unsupported-media-type";
-    case 422: return "urn:outpost:problem:unprocessable";
-    case 503: return "urn:outpost:problem:unavailable";
-    default: return "about:blank";
+    case 400:
+      return "urn:outpost:problem:invalid-request";
+    case 401:
+      return "urn:outpost:problem:unauthorized";
+    case 404:
+      return "urn:outpost:problem:not-found";
+    case 405:
+      return "urn:outpost:problem:method-not-allowed";
+    case 409:
+      return "urn:outpost:problem:conflict";
+    case 413:
+      return "urn:outpost:problem:body-too-large";
+    case 415:
+      return "urn:outpost:problem:unsupported-media-type";
+    case 422:
+      return "urn:outpost:problem:unprocessable";
+    case 503:
+      return "urn:outpost:problem:unavailable";
+    default:
+      return "about:blank";
   }
 }
 
@@ -63,7 +94,8 @@ void writeProblem(httplib::Response& response, int status, const std::string& de
                          {"detail", detail}};
   if (!fields.empty()) {
     auto& errors = body["errors"] = nlohmann::json::array();
-    for (const auto& field : fields) errors.push_back({{"field", field.field}, {"detail", field.detail}});
+    for (const auto& field : fields)
+      errors.push_back({{"field", field.field}, {"detail", field.detail}});
   }
   if (status == 503) response.set_header("Retry-After", std::to_string(kRetryAfterSeconds));
   response.status = status;
@@ -74,8 +106,8 @@ void writeProblem(httplib::Response& response, int status, const std::string& de
 void writeError(httplib::Response& response, const Error& error) {
   const int status = httpStatusFor(error.kind);
   // An internal error's message may carry SQL or paths; the log has it, the client not.
-  writeProblem(response, status, status == 500 ? "unexpected error; see the node's log"
-                                               : error.message,
+  writeProblem(response, status,
+               status == 500 ? "unexpected error; see the node's log" : error.message,
                error.fields);
 }
 

@@ -62,13 +62,13 @@ void HttpServer::configureErrorHandling() {
   using HandlerResponse = httplib::Server::HandlerResponse;
   server_.set_error_handler(httplib::Server::HandlerWithResponse(
       [](const httplib::Request&, httplib::Response& response) -> HandlerResponse {
-    if (!response.body.empty()) return HandlerResponse::Unhandled;
-    const std::string detail = response.status == 404   ? "no such resource"
-                               : response.status == 413 ? "request body exceeds 64 KiB"
-                                                        : problemTitle(response.status);
-    writeProblem(response, response.status, detail);
-    return HandlerResponse::Handled;
-  }));
+        if (!response.body.empty()) return HandlerResponse::Unhandled;
+        const std::string detail = response.status == 404   ? "no such resource"
+                                   : response.status == 413 ? "request body exceeds 64 KiB"
+                                                            : problemTitle(response.status);
+        writeProblem(response, response.status, detail);
+        return HandlerResponse::Handled;
+      }));
   server_.set_exception_handler(
       [this](const httplib::Request& request, httplib::Response& response, std::exception_ptr ep) {
         std::string what = "unknown exception";
@@ -81,10 +81,11 @@ void HttpServer::configureErrorHandling() {
         deps_.log.error("request failed", {{"path", request.path}, {"error", what}});
         writeProblem(response, 500, "unexpected error; see the node's log");
       });
-  server_.set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
-    return authorize(request, response) ? httplib::Server::HandlerResponse::Unhandled
-                                        : httplib::Server::HandlerResponse::Handled;
-  });
+  server_.set_pre_routing_handler(
+      [this](const httplib::Request& request, httplib::Response& response) {
+        return authorize(request, response) ? httplib::Server::HandlerResponse::Unhandled
+                                            : httplib::Server::HandlerResponse::Handled;
+      });
 }
 
 bool HttpServer::authorize(const httplib::Request& request, httplib::Response& response) const {
@@ -125,7 +126,8 @@ Result<int> HttpServer::bind() {
   sockaddr_storage address{};
   socklen_t length = sizeof address;
   int port = config.listen_port;
-  if (listen_fd_ >= 0 && getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+  if (listen_fd_ >= 0 &&
+      getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
     port = address.ss_family == AF_INET6
                ? ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port)
                : ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);

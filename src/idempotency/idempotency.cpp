@@ -18,7 +18,8 @@ void saveResponse(store::Connection& connection, const std::string& key,
                   const StoredResponse& response, std::int64_t now_millis,
                   std::int64_t not_before_millis) {
   {
-    auto expire = connection.prepare("DELETE FROM idempotency_keys WHERE key = ? AND created_at < ?");
+    auto expire =
+        connection.prepare("DELETE FROM idempotency_keys WHERE key = ? AND created_at < ?");
     expire->bind(1, key);
     expire->bind(2, not_before_millis);
     expire->exec();

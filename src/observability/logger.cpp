@@ -15,8 +15,8 @@ void Logger::error(const std::string& message, nlohmann::json fields) {
 }
 
 void Logger::write(const char* level, const std::string& message, nlohmann::json fields) {
-  nlohmann::json line = {{"ts", formatTimestamp(clock_.wallMillis())}, {"level", level},
-                         {"msg", message}};
+  nlohmann::json line = {
+      {"ts", formatTimestamp(clock_.wallMillis())}, {"level", level}, {"msg", message}};
   if (fields.is_object()) line.update(fields);
   // replace: a stray invalid byte in a field must not cost the whole line.
   const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

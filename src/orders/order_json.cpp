@@ -17,8 +17,9 @@ class FieldErrors {
   }
   bool empty() const { return errors_.empty(); }
   Error toError() const {
-    std::string summary = errors_.size() == 1 ? errors_.front().field + ": " + errors_.front().detail
-                                              : std::to_string(errors_.size()) + " fields are invalid";
+    std::string summary = errors_.size() == 1
+                              ? errors_.front().field + ": " + errors_.front().detail
+                              : std::to_string(errors_.size()) + " fields are invalid";
     return Error(ErrorKind::kInvalidArgument, summary, errors_);
   }
 
@@ -33,9 +34,8 @@ void rejectUnknownFields(const json& object, const std::set<std::string>& known,
   }
 }
 
-std::optional<std::string> readString(const json& object, const char* key,
-                                      const std::string& path, bool required,
-                                      FieldErrors& errors) {
+std::optional<std::string> readString(const json& object, const char* key, const std::string& path,
+                                      bool required, FieldErrors& errors) {
   auto it = object.find(key);
   if (it == object.end() || it->is_null()) {
     if (required) errors.add(path, "is required");
@@ -55,9 +55,8 @@ std::optional<std::string> readString(const json& object, const char* key,
 }
 
 std::optional<std::int64_t> readInteger(const json& object, const char* key,
-                                        const std::string& path, bool required,
-                                        std::int64_t min, std::int64_t max,
-                                        FieldErrors& errors) {
+                                        const std::string& path, bool required, std::int64_t min,
+                                        std::int64_t max, FieldErrors& errors) {
   auto it = object.find(key);
   if (it == object.end() || it->is_null()) {
     if (required) errors.add(path, "is required");
@@ -91,8 +90,7 @@ std::optional<json> readObject(const json& object, const char* key, FieldErrors&
   return *it;
 }
 
-std::optional<OrderItem> parseItem(const json& item, const std::string& path,
-                                   FieldErrors& errors) {
+std::optional<OrderItem> parseItem(const json& item, const std::string& path, FieldErrors& errors) {
   if (!item.is_object()) {
     errors.add(path, "must be an object");
     return std::nullopt;

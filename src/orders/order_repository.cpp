@@ -121,7 +121,8 @@ void insertOrder(store::Connection& connection, const Order& order) {
 
 std::optional<Order> findOrder(store::Connection& connection, const std::string& id,
                                bool with_history) {
-  static const std::string sql = std::string("SELECT ") + kOrderColumns + " FROM orders WHERE id = ?";
+  static const std::string sql =
+      std::string("SELECT ") + kOrderColumns + " FROM orders WHERE id = ?";
   std::optional<Order> order;
   {
     auto query = connection.prepare(sql.c_str());

@@ -11,7 +11,10 @@ using nlohmann::json;
 
 OrderService::OrderService(store::Store& store, const Clock& clock, Random& random,
                            std::string node_id)
-    : store_(store), clock_(clock), random_(random), node_id_(std::move(node_id)),
+    : store_(store),
+      clock_(clock),
+      random_(random),
+      node_id_(std::move(node_id)),
       ids_(clock, random) {}
 
 Result<CreateResponse> OrderService::create(const NewOrder& request,
@@ -46,7 +49,8 @@ Result<std::optional<CreateResponse>> OrderService::replayIfSeen(
     return Error::unprocessable(
         "this Idempotency-Key was already used with a different request body");
   }
-  return std::optional<CreateResponse>(CreateResponse{(*stored)->status, (*stored)->body, "", true});
+  return std::optional<CreateResponse>(
+      CreateResponse{(*stored)->status, (*stored)->body, "", true});
 }
 
 Order OrderService::buildOrder(const NewOrder& request, std::int64_t now) {
@@ -83,8 +87,8 @@ Status OrderService::commitOrder(const Order& order, const CreateResponse& respo
 }
 
 Result<Order> OrderService::get(const std::string& id) {
-  auto found = store_.read(
-      [&](store::Connection& connection) { return findOrder(connection, id, true); });
+  auto found =
+      store_.read([&](store::Connection& connection) { return findOrder(connection, id, true); });
   if (!found) return found.error();
   if (!*found) return Error::notFound("no order with id " + id);
   return std::move(**found);

@@ -17,7 +17,7 @@ namespace outpost::store {
 struct ConnectionOptions {
   std::string path;
   std::int64_t busy_timeout_ms = 2000;
-  bool query_only = false;         // read connections refuse writes
+  bool query_only = false;          // read connections refuse writes
   bool manual_checkpoints = false;  // the writer leaves WAL checkpoints to a background thread
 };
 

@@ -25,9 +25,9 @@ ConnectionOptions checkpointerOptions(const StoreOptions& options) {
   return {options.path, options.busy_timeout_ms, false, false};
 }
 
-bool isOutage(const Error& error) {
-  return error.kind == ErrorKind::kUnavailable || error.kind == ErrorKind::kInternal;
-}
+// An unusable store fails the whole batch (SQLite may already have rolled it back); any
+// other failure is one write's own and is undone by its savepoint.
+bool isOutage(const Error& error) { return error.kind == ErrorKind::kUnavailable; }
 
 }  // namespace
 
@@ -105,16 +105,28 @@ void Store::commitBatch(std::vector<PendingWrite>& batch) {
   outcomes.reserve(batch.size());
   auto failAll = [&](const Error& error) {
     // Best effort: after some failures SQLite has already rolled back.
-    (void)guard([&] { db.exec("ROLLBACK"); return true; });
+    (void)guard([&] {
+      db.exec("ROLLBACK");
+      return true;
+    });
+    {
+      // Before the answers: a caller that saw its write fail must also see the flag.
+      std::lock_guard lock(queue_mutex_);
+      last_write_ok_ = false;
+    }
     for (auto& pending : batch) pending.done.set_value(error);
-    std::lock_guard lock(queue_mutex_);
-    last_write_ok_ = false;
   };
 
-  auto begun = guard([&] { db.exec("BEGIN IMMEDIATE"); return true; });
+  auto begun = guard([&] {
+    db.exec("BEGIN IMMEDIATE");
+    return true;
+  });
   if (!begun) return failAll(begun.error());
   for (auto& pending : batch) {
-    auto opened = guard([&] { db.exec("SAVEPOINT work"); return true; });
+    auto opened = guard([&] {
+      db.exec("SAVEPOINT work");
+      return true;
+    });
     if (!opened) return failAll(opened.error());
     // The work may fail by returning an error or by throwing: either way its writes go.
     Status outcome = guard([&] { return pending.work(db); });
@@ -127,7 +139,10 @@ void Store::commitBatch(std::vector<PendingWrite>& batch) {
     if (!closed) return failAll(closed.error());
     outcomes.push_back(std::move(outcome));
   }
-  auto committed = guard([&] { db.exec("COMMIT"); return true; });
+  auto committed = guard([&] {
+    db.exec("COMMIT");
+    return true;
+  });
   if (!committed) return failAll(committed.error());
   {
     std::lock_guard lock(queue_mutex_);
@@ -161,8 +176,8 @@ void Store::checkpointerLoop() {
     if (!connection) continue;
     // PASSIVE never takes the write lock: the writer keeps committing meanwhile. The WAL
     // file restarts from its beginning at the next commit after a complete checkpoint.
-    sqlite3_wal_checkpoint_v2((*connection)->db().getHandle(), nullptr,
-                              SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    sqlite3_wal_checkpoint_v2((*connection)->db().getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                              nullptr, nullptr);
   }
 }
 

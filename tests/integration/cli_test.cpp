@@ -49,8 +49,8 @@ TEST(Cli, BadConfigStopsStartupWithOneLineNamingTheKey) {
 
 TEST(Cli, NonLoopbackListenWithoutTokensRefusesToStart) {
   TempDir dir;
-  auto result = runOutpost({"serve"}, {{"OUTPOST_LISTEN", "0.0.0.0:0"},
-                                       {"OUTPOST_DATABASE", dir.file("a.db")}});
+  auto result = runOutpost(
+      {"serve"}, {{"OUTPOST_LISTEN", "0.0.0.0:0"}, {"OUTPOST_DATABASE", dir.file("a.db")}});
   EXPECT_EQ(result.exit_status, 2);
   EXPECT_NE(result.output.find("listen"), std::string::npos) << result.output;
 }
@@ -74,9 +74,9 @@ TEST(Cli, BackupCopiesARunningNodesOrders) {
   ASSERT_NE(node, nullptr);
   auto client = node->client();
   for (int i = 0; i < 3; ++i) {
-    auto response = client->Post("/v1/orders",
-                                 R"({"customerId":"c","items":[{"productId":"p","quantity":1}]})",
-                                 "application/json");
+    auto response =
+        client->Post("/v1/orders", R"({"customerId":"c","items":[{"productId":"p","quantity":1}]})",
+                     "application/json");
     ASSERT_EQ(response->status, 201);
   }
   const std::map<std::string, std::string> env = {{"OUTPOST_DATABASE", node->database()}};

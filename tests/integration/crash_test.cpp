@@ -39,8 +39,9 @@ std::vector<std::thread> startClients(const NodeProcess& node, Acknowledged& ack
     clients.emplace_back([&node, &acknowledged, c] {
       auto client = node.client();
       for (int i = 0;; ++i) {
-        const json order = {{"customerId", "crash-" + std::to_string(c)},
-                            {"items", {{{"productId", "p-" + std::to_string(i)}, {"quantity", 1}}}}};
+        const json order = {
+            {"customerId", "crash-" + std::to_string(c)},
+            {"items", {{{"productId", "p-" + std::to_string(i)}, {"quantity", 1}}}}};
         auto response = client->Post("/v1/orders", order.dump(), "application/json");
         if (!response) return;  // killed
         if (response->status == 201) acknowledged.add(json::parse(response->body)["id"]);
@@ -71,7 +72,8 @@ TEST(CrashRecovery, EveryAcknowledgedOrderSurvivesKillNine) {
   ASSERT_NE(node, nullptr);
   auto client = node->client();
   SQLite::Database db(node->database(), SQLite::OPEN_READONLY);
-  SQLite::Statement event(db,
+  SQLite::Statement event(
+      db,
       "SELECT COUNT(*) FROM outbox_events WHERE aggregate_id = ? AND event_type = 'ORDER_CREATED'");
   int missing = 0, missing_events = 0;
   for (const auto& id : acknowledged.ids) {
@@ -87,11 +89,17 @@ TEST(CrashRecovery, EveryAcknowledgedOrderSurvivesKillNine) {
 
   // Nothing half-written: every stored order (acknowledged or not) is whole.
   EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM"
-                          " outbox_events e WHERE e.aggregate_id = o.id)").getInt(), 0);
+                          " outbox_events e WHERE e.aggregate_id = o.id)")
+                .getInt(),
+            0);
   EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM"
-                          " order_items i WHERE i.order_id = o.id)").getInt(), 0);
+                          " order_items i WHERE i.order_id = o.id)")
+                .getInt(),
+            0);
   EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM"
-                          " jobs j WHERE j.aggregate_id = o.id)").getInt(), 0);
+                          " jobs j WHERE j.aggregate_id = o.id)")
+                .getInt(),
+            0);
   EXPECT_EQ(db.execAndGet("PRAGMA integrity_check").getString(), "ok");
   std::printf("crash test: %zu acknowledged orders across %d kill -9s, all present\n",
               acknowledged.ids.size(), kCrashes);

@@ -13,10 +13,11 @@ namespace {
 
 using nlohmann::json;
 
-const json kValidOrder = {{"customerId", "cust-1"},
-                          {"items", {{{"productId", "sku-1"}, {"quantity", 2}, {"unitPriceCents", 499}}}},
-                          {"shippingAddress", {{"line1", "1 Quay St"}}},
-                          {"metadata", {{"till", 4}}}};
+const json kValidOrder = {
+    {"customerId", "cust-1"},
+    {"items", {{{"productId", "sku-1"}, {"quantity", 2}, {"unitPriceCents", 499}}}},
+    {"shippingAddress", {{"line1", "1 Quay St"}}},
+    {"metadata", {{"till", 4}}}};
 
 class OrdersApi : public ::testing::Test {
  protected:
@@ -45,7 +46,8 @@ class OrdersApi : public ::testing::Test {
     ASSERT_TRUE(problem.is_object()) << response->body;
     EXPECT_EQ(problem["status"], status);
     for (const char* key : {"type", "title", "detail"}) {
-      EXPECT_TRUE(problem.contains(key) && problem[key].is_string()) << key << " in " << response->body;
+      EXPECT_TRUE(problem.contains(key) && problem[key].is_string())
+          << key << " in " << response->body;
     }
   }
 
@@ -81,8 +83,8 @@ TEST_F(OrdersApi, CreatedOrderIsCommittedWithItsEventAndDeliveryJob) {
   EXPECT_EQ(order["history"][0]["status"], "PENDING_SHIPMENT");
 
   SQLite::Database db(node_->database(), SQLite::OPEN_READONLY);
-  SQLite::Statement event(db,
-      "SELECT event_type, status, event_data FROM outbox_events WHERE aggregate_id = ?");
+  SQLite::Statement event(
+      db, "SELECT event_type, status, event_data FROM outbox_events WHERE aggregate_id = ?");
   event.bind(1, id);
   ASSERT_TRUE(event.executeStep());
   EXPECT_EQ(event.getColumn(0).getString(), "ORDER_CREATED");
@@ -94,9 +96,10 @@ TEST_F(OrdersApi, CreatedOrderIsCommittedWithItsEventAndDeliveryJob) {
   EXPECT_EQ(envelope["nodeId"], "test-node");
   EXPECT_EQ(envelope["aggregateId"], id);
   EXPECT_EQ(envelope["data"]["orderId"], id);
-  EXPECT_EQ(count("SELECT COUNT(*) FROM jobs WHERE kind = 'INITIATE_DELIVERY' AND aggregate_id = '" +
-                  id + "'"),
-            1);
+  EXPECT_EQ(
+      count("SELECT COUNT(*) FROM jobs WHERE kind = 'INITIATE_DELIVERY' AND aggregate_id = '" + id +
+            "'"),
+      1);
 }
 
 TEST_F(OrdersApi, EveryBadInputGetsAClearProblemAndCreatesNothing) {
@@ -114,24 +117,41 @@ TEST_F(OrdersApi, EveryBadInputGetsAClearProblemAndCreatesNothing) {
       {"array body", "[]", "application/json", 400, "body"},
       {"empty body", "", "application/json", 400, ""},
       {"wrong media type", kValidOrder.dump(), "text/plain", 400, ""},
-      {"missing customer", R"({"items":[{"productId":"p","quantity":1}]})", "application/json", 400, "customerId"},
-      {"empty customer", R"({"customerId":"","items":[{"productId":"p","quantity":1}]})", "application/json", 400, "customerId"},
-      {"long customer", R"({"customerId":")" + long_text + R"(","items":[{"productId":"p","quantity":1}]})", "application/json", 400, "customerId"},
-      {"customer number", R"({"customerId":7,"items":[{"productId":"p","quantity":1}]})", "application/json", 400, "customerId"},
+      {"missing customer", R"({"items":[{"productId":"p","quantity":1}]})", "application/json", 400,
+       "customerId"},
+      {"empty customer", R"({"customerId":"","items":[{"productId":"p","quantity":1}]})",
+       "application/json", 400, "customerId"},
+      {"long customer",
+       R"({"customerId":")" + long_text + R"(","items":[{"productId":"p","quantity":1}]})",
+       "application/json", 400, "customerId"},
+      {"customer number", R"({"customerId":7,"items":[{"productId":"p","quantity":1}]})",
+       "application/json", 400, "customerId"},
       {"no items", R"({"customerId":"c","items":[]})", "application/json", 400, "items"},
       {"items not array", R"({"customerId":"c","items":{}})", "application/json", 400, "items"},
-      {"zero quantity", R"({"customerId":"c","items":[{"productId":"p","quantity":0}]})", "application/json", 400, "items[0].quantity"},
-      {"huge quantity", R"({"customerId":"c","items":[{"productId":"p","quantity":10001}]})", "application/json", 400, "items[0].quantity"},
-      {"fractional quantity", R"({"customerId":"c","items":[{"productId":"p","quantity":1.5}]})", "application/json", 400, "items[0].quantity"},
-      {"missing product", R"({"customerId":"c","items":[{"quantity":1}]})", "application/json", 400, "items[0].productId"},
-      {"negative price", R"({"customerId":"c","items":[{"productId":"p","quantity":1,"unitPriceCents":-5}]})", "application/json", 400, "items[0].unitPriceCents"},
-      {"unknown field", R"({"customerId":"c","items":[{"productId":"p","quantity":1}],"discount":5})", "application/json", 400, "discount"},
-      {"unknown item field", R"({"customerId":"c","items":[{"productId":"p","quantity":1,"x":1}]})", "application/json", 400, "items[0].x"},
-      {"address not object", R"({"customerId":"c","items":[{"productId":"p","quantity":1}],"shippingAddress":"here"})", "application/json", 400, "shippingAddress"},
+      {"zero quantity", R"({"customerId":"c","items":[{"productId":"p","quantity":0}]})",
+       "application/json", 400, "items[0].quantity"},
+      {"huge quantity", R"({"customerId":"c","items":[{"productId":"p","quantity":10001}]})",
+       "application/json", 400, "items[0].quantity"},
+      {"fractional quantity", R"({"customerId":"c","items":[{"productId":"p","quantity":1.5}]})",
+       "application/json", 400, "items[0].quantity"},
+      {"missing product", R"({"customerId":"c","items":[{"quantity":1}]})", "application/json", 400,
+       "items[0].productId"},
+      {"negative price",
+       R"({"customerId":"c","items":[{"productId":"p","quantity":1,"unitPriceCents":-5}]})",
+       "application/json", 400, "items[0].unitPriceCents"},
+      {"unknown field",
+       R"({"customerId":"c","items":[{"productId":"p","quantity":1}],"discount":5})",
+       "application/json", 400, "discount"},
+      {"unknown item field", R"({"customerId":"c","items":[{"productId":"p","quantity":1,"x":1}]})",
+       "application/json", 400, "items[0].x"},
+      {"address not object",
+       R"({"customerId":"c","items":[{"productId":"p","quantity":1}],"shippingAddress":"here"})",
+       "application/json", 400, "shippingAddress"},
   };
   json many_items = kValidOrder;
   many_items["items"] = json::array();
-  for (int i = 0; i < 101; ++i) many_items["items"].push_back({{"productId", "p"}, {"quantity", 1}});
+  for (int i = 0; i < 101; ++i)
+    many_items["items"].push_back({{"productId", "p"}, {"quantity", 1}});
   cases.push_back({"101 items", many_items.dump(), "application/json", 400, "items"});
 
   for (const auto& c : cases) {
@@ -170,7 +190,8 @@ TEST_F(OrdersApi, UnknownRoutesAndMethodsAreProblems) {
   auto deleted = client_->Delete("/v1/orders");
   expectProblem(deleted, 405);
   EXPECT_EQ(deleted->get_header_value("Allow"), "GET, POST");
-  expectProblem(client_->Put("/v1/orders/ORD-01ARZ3NDEKTSV4RRFFQ69G5FAV", "{}", "application/json"), 405);
+  expectProblem(client_->Put("/v1/orders/ORD-01ARZ3NDEKTSV4RRFFQ69G5FAV", "{}", "application/json"),
+                405);
 }
 
 TEST_F(OrdersApi, IdempotentRepeatReplaysTheFirstAnswer) {
@@ -230,8 +251,10 @@ TEST_F(OrdersApi, ConcurrentRepeatsOfOneKeyCreateOneOrder) {
       if (!response) return void(++other);
       if (response->status == 409) return void(++in_flight);
       if (response->status != 201) return void(++other);
-      if (response->has_header("Idempotent-Replayed")) ++replayed;
-      else ++created;
+      if (response->has_header("Idempotent-Replayed"))
+        ++replayed;
+      else
+        ++created;
     });
   }
   for (auto& c : clients) c.join();
@@ -268,8 +291,8 @@ TEST_F(OrdersApi, ListIsNewestFirstInCursorPages) {
 }
 
 TEST_F(OrdersApi, BadListQueriesAreProblems) {
-  for (const std::string query : {"limit=0", "limit=501", "limit=ten", "status=LOST",
-                                  "after=ORD-x", "colour=red"}) {
+  for (const std::string query :
+       {"limit=0", "limit=501", "limit=ten", "status=LOST", "after=ORD-x", "colour=red"}) {
     SCOPED_TRACE(query);
     expectProblem(client_->Get("/v1/orders?" + query), 400);
   }
@@ -310,8 +333,10 @@ TEST_F(OrdersApi, SigtermFinishesInFlightRequestsAndExitsPromptly) {
       while (!stop) {
         auto response = client->Post("/v1/orders", kValidOrder.dump(), "application/json");
         if (!response) break;  // the node is gone: connection refused or closed
-        if (response->status == 201) ++answered;
-        else ++failed;
+        if (response->status == 201)
+          ++answered;
+        else
+          ++failed;
       }
     });
   }

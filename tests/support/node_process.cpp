@@ -15,7 +15,6 @@
 #include <sstream>
 #include <thread>
 
-
 namespace outpost::testing {
 namespace {
 

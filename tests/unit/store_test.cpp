@@ -162,8 +162,9 @@ TEST(Store, ReadsDoNotWaitForAHeldWriteLock) {
   ASSERT_TRUE(store);
   SQLite::Database other(dir.file("a.db"), SQLite::OPEN_READWRITE);
   other.exec("BEGIN IMMEDIATE");
-  other.exec("INSERT INTO jobs (kind, aggregate_id, next_run_at, created_at, updated_at)"
-             " VALUES ('T', 'uncommitted', 0, 0, 0)");
+  other.exec(
+      "INSERT INTO jobs (kind, aggregate_id, next_run_at, created_at, updated_at)"
+      " VALUES ('T', 'uncommitted', 0, 0, 0)");
   EXPECT_EQ(countRows(*store, "SELECT COUNT(*) FROM jobs"), 0);
   other.exec("ROLLBACK");
 }

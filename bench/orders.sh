@@ -1,0 +1,354 @@
+#!/usr/bin/env bash
+# Load benchmark of POST /v1/orders: wrk against a fresh Release node per connection
+# count, with a fresh-connection probe beside it. How to run it and read it: bench/README.md.
+#   CONNECTIONS="8 64" RUNS=3 DURATION=10s WARMUP=3s THREADS=2 bash bench/orders.sh
+set -euo pipefail
+export LC_NUMERIC=C  # awk and printf must write decimal points whatever the locale
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+build_dir=$root/build-bench
+binary=$build_dir/outpost
+
+CONNECTIONS=${CONNECTIONS:-"8 64"}
+RUNS=${RUNS:-3}
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-3s}
+THREADS=${THREADS:-2}
+
+order='{"customerId":"bench","items":[{"productId":"sku-1","quantity":1,"unitPriceCents":250}]}'
+
+# Connection counts without goals are measured but not judged.
+declare -A goal_ops=([8]=3000 [64]=4000)
+declare -A goal_p99_ms=([8]=10 [64]=40)
+declare -A goal_rss_mib=([8]=32 [64]=32)
+
+# Per connection count: the figures of every measured run, space-separated.
+declare -A ops_runs=() p50_runs=() p99_runs=() cpu_runs=() probe_runs=() peak_rss=()
+declare -A invalid=()  # connection counts with a failure: their figures are not judged
+
+failures=()  # real errors: any of them makes the whole benchmark invalid (exit status 1)
+temp_dirs=()
+conns="" node_pid="" node_status="" node_dir="" node_url="" probe_pid="" probe_stop="" wrk_line=""
+clk_tck=""
+created=0  # orders answered 201 by the current node
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
+fail() {
+  failures+=("$*")
+  [ -z "$conns" ] || invalid[$conns]=1
+  printf '!!!!! FAILED: %s\n' "$*"
+}
+
+# wrk durations ("10s", "2m", "10") in whole seconds.
+seconds() {
+  case $1 in
+    *h) echo $((${1%h} * 3600)) ;;
+    *m) echo $((${1%m} * 60)) ;;
+    *s) echo "${1%s}" ;;
+    *) echo "$1" ;;
+  esac
+}
+
+check_settings() {
+  local c
+  [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer, not '$RUNS'"
+  [[ $THREADS =~ ^[1-9][0-9]*$ ]] || die "THREADS must be a positive integer, not '$THREADS'"
+  [[ $(seconds "$DURATION") =~ ^[1-9][0-9]*$ ]] || die "DURATION must look like 10s, not '$DURATION'"
+  [[ $(seconds "$WARMUP") =~ ^[1-9][0-9]*$ ]] || die "WARMUP must look like 3s, not '$WARMUP'"
+  [ -n "$CONNECTIONS" ] || die "CONNECTIONS is empty"
+  for c in $CONNECTIONS; do
+    [[ $c =~ ^[1-9][0-9]*$ ]] || die "CONNECTIONS must be positive integers, not '$c'"
+  done
+}
+
+build() {
+  mkdir -p "$build_dir"
+  local log=$build_dir/bench-build.log
+  say "building outpost (Release) in $build_dir"
+  if ! { cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DOUTPOST_TESTS=OFF &&
+    cmake --build "$build_dir" -j2 --target outpost; } >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    die "the build failed (full log: $log)"
+  fi
+}
+
+# ---- /proc readings of the node ----
+
+# A zombie still has a /proc entry, so "exists" is not enough.
+alive() {
+  local state
+  state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+
+# utime + stime in clock ticks; the command name may hold spaces, so cut after its ')'.
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+
+peak_rss_mib() { awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+
+# ---- the node ----
+
+listen_address() {
+  grep '"outpost is taking orders"' "$1" | grep -o '"listen":"[^"]*"' | cut -d'"' -f4 || true
+}
+
+start_node() {
+  node_dir=$(mktemp -d "${TMPDIR:-/tmp}/outpost-bench.XXXXXX")
+  temp_dirs+=("$node_dir")
+  : >"$node_dir/node.log"
+  OUTPOST_LISTEN=127.0.0.1:0 OUTPOST_DATABASE="$node_dir/outpost.db" OUTPOST_NODE_ID=bench \
+    "$binary" serve >/dev/null 2>"$node_dir/node.log" &
+  node_pid=$!
+  local deadline=$((SECONDS + 15)) listen=""
+  until listen=$(listen_address "$node_dir/node.log") && [ -n "$listen" ]; do
+    if ! alive "$node_pid"; then
+      cat "$node_dir/node.log" >&2
+      die "the node exited during start-up"
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      cat "$node_dir/node.log" >&2
+      die "the node did not log its listen address within 15 s"
+    fi
+    sleep 0.1
+  done
+  node_url=http://$listen
+  local livez
+  livez=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$node_url/livez") || true
+  [ "$livez" = 200 ] || die "GET $node_url/livez answered '$livez', not 200"
+}
+
+# Sets node_status to the node's exit status. SIGKILL after 10 s so the script always ends.
+stop_node() {
+  local pid=$node_pid deadline=$((SECONDS + 10))
+  node_pid=""
+  node_status=0
+  kill -TERM "$pid" 2>/dev/null || true
+  while alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
+  if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+  wait "$pid" 2>/dev/null || node_status=$?
+}
+
+require_node_alive() {
+  if ! alive "$node_pid"; then
+    tail -n 20 "$node_dir/node.log" >&2
+    die "the node died during the benchmark"
+  fi
+}
+
+# ---- the fresh-connection probe ----
+
+# A request queued behind busy keep-alive connections never shows up in wrk's latencies,
+# because wrk only ever measures the connections it already holds. So once a second a new
+# connection posts one order; each line of $1 is "<http status> <seconds>".
+probe_loop() {
+  local result
+  while sleep 1 && [ ! -e "$probe_stop" ]; do
+    result=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 5 \
+      -H 'Content-Type: application/json' --data "$order" "$node_url/v1/orders") || true
+    echo "${result:-000 5}" >>"$1"
+  done
+}
+
+start_probe() {
+  probe_stop=$node_dir/probe.stop
+  rm -f "$probe_stop"
+  : >"$1"
+  probe_loop "$1" &
+  probe_pid=$!
+}
+
+stop_probe() {
+  touch "$probe_stop"
+  wait "$probe_pid" || true
+  probe_pid=""
+}
+
+# ---- wrk ----
+
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+# Sets wrk_line to the line post_order.lua's done() prints.
+run_wrk() {  # $1 connections, $2 duration
+  local out=$node_dir/wrk.out threads=$((THREADS < $1 ? THREADS : $1))
+  if ! timeout "$(($(seconds "$2") + 30))" wrk -t"$threads" -c"$1" -d"$2" --latency \
+    -s "$here/post_order.lua" "$node_url/v1/orders" >"$out" 2>&1; then
+    cat "$out" >&2
+    die "wrk failed"
+  fi
+  wrk_line=$(grep '^BENCH ' "$out") || { cat "$out" >&2; die "wrk printed no BENCH line"; }
+}
+
+# A benchmark of failures is worthless: every non-2xx answer and socket error is a failure.
+check_wrk() {  # $1 label
+  local non2xx socket_errors
+  non2xx=$(field non2xx "$wrk_line")
+  socket_errors=$(field socket_errors "$wrk_line")
+  if [ "$non2xx" -ne 0 ] || [ "$socket_errors" -ne 0 ]; then
+    fail "$1: $non2xx non-2xx responses, $socket_errors socket errors" \
+      "(connect $(field connect "$wrk_line"), read $(field read "$wrk_line")," \
+      "write $(field write "$wrk_line"), timeout $(field timeout "$wrk_line"))"
+    sed 's/^/      wrk| /' "$node_dir/wrk.out"
+  fi
+}
+
+# Orders wrk saw answered with 201 (wrk counts statuses >= 400 as errors).
+wrk_created() { echo $(($(field requests "$wrk_line") - $(field non2xx "$wrk_line"))); }
+
+# ---- one run, one connection count ----
+
+measure() {  # $1 connections, $2 run number
+  local c=$1 label="c=$1 run $2/$RUNS" probes=$node_dir/probes
+  local ticks_before ticks_after requests ops p50 p99 cpu worst bad
+  ticks_before=$(cpu_ticks "$node_pid")
+  start_probe "$probes"
+  run_wrk "$c" "$DURATION"
+  stop_probe
+  require_node_alive
+  ticks_after=$(cpu_ticks "$node_pid")
+  check_wrk "$label"
+
+  requests=$(field requests "$wrk_line")
+  ops=$(awk -v r="$requests" -v d="$(field duration_us "$wrk_line")" 'BEGIN { printf "%.1f", r / (d / 1e6) }')
+  p50=$(awk -v u="$(field p50_us "$wrk_line")" 'BEGIN { printf "%.2f", u / 1000 }')
+  p99=$(awk -v u="$(field p99_us "$wrk_line")" 'BEGIN { printf "%.2f", u / 1000 }')
+  cpu=$(awk -v t=$((ticks_after - ticks_before)) -v hz="$clk_tck" -v r="$requests" \
+    'BEGIN { printf "%.1f", (r > 0 ? t / hz * 1e6 / r : 0) }')
+  worst=$(awk '$2 > m { m = $2 } END { if (NR == 0) print "-"; else printf "%.1f", m * 1000 }' "$probes")
+  bad=$(awk '$1 != 201 { printf "%s%s", sep, $1; sep = ", " }' "$probes")
+  if [ -n "$bad" ]; then
+    [[ $bad != *000* ]] || bad+=" (000: no answer within 5 s)"
+    fail "$label: fresh-connection probe answered $bad instead of 201"
+  fi
+
+  printf '  run %d/%d: %8.1f orders/s  p50 %6.2f ms  p99 %6.2f ms  CPU %6.1f µs/order  ' \
+    "$2" "$RUNS" "$ops" "$p50" "$p99" "$cpu"
+  printf 'probe worst %s ms of %d  (%d requests)\n' "$worst" "$(wc -l <"$probes")" "$requests"
+
+  ops_runs[$c]+="$ops " p50_runs[$c]+="$p50 " p99_runs[$c]+="$p99 "
+  cpu_runs[$c]+="$cpu " probe_runs[$c]+="$worst "
+  created=$((created + $(wrk_created) + $(awk '$1 == 201' "$probes" | wc -l)))
+}
+
+# Every 201 must be a stored order.
+count_orders() {  # $1 label, $2 orders answered 201
+  if ! command -v sqlite3 >/dev/null; then
+    say "  orders in the database: not counted (sqlite3 is not installed)"
+    return
+  fi
+  local stored
+  stored=$(sqlite3 "$node_dir/outpost.db" 'SELECT count(*) FROM orders;')
+  say "  orders in the database: $stored (answered 201: $2)"
+  [ "$stored" -ge "$2" ] || fail "$1: $2 orders answered 201 but only $stored are in the database"
+}
+
+bench_connections() {  # $1 connections
+  local c=$1 run
+  conns=$c
+  say ""
+  say "== $c connections =="
+  start_node
+  say "  node pid $node_pid on $node_url, data in $node_dir"
+  created=0
+  run_wrk "$c" "$WARMUP"
+  check_wrk "c=$c warm-up"
+  created=$((created + $(wrk_created)))
+  say "  warm-up $WARMUP: $(field requests "$wrk_line") requests (not counted)"
+  for ((run = 1; run <= RUNS; run++)); do measure "$c" "$run"; done
+  peak_rss[$c]=$(peak_rss_mib "$node_pid")
+  say "  peak RSS (VmHWM): ${peak_rss[$c]} MiB"
+  stop_node
+  [ "$node_status" = 0 ] || fail "c=$c: the node exited with status $node_status after SIGTERM"
+  count_orders "c=$c" "$created"
+  rm -rf "$node_dir"
+  conns=""
+}
+
+# ---- summary ----
+
+median() {
+  printf '%s\n' "$@" | awk '$1 != "-" { v[++n] = $1 } END {
+    if (n == 0) { print "-"; exit }
+    # awk has no sort; runs are few, so insertion sort.
+    for (i = 2; i <= n; i++) { x = v[i]; for (j = i - 1; j > 0 && v[j] > x; j--) v[j + 1] = v[j]; v[j + 1] = x }
+    print (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }'
+}
+
+fmt() {  # $1 decimals, $2 value or "-"
+  if [ "$2" = - ]; then printf -- -; else printf '%.*f' "$1" "$2"; fi
+}
+
+verdict() {  # $1 value, $2 ">=" or "<=", $3 goal or empty
+  printf '%s' "$1"
+  [ -n "$3" ] && [ "$1" != - ] || return 0
+  if awk -v v="$1" -v g="$3" -v op="$2" 'BEGIN { exit !(op == ">=" ? v >= g : v <= g) }'; then
+    printf ' met (%s %s)' "$2" "$3"
+  else
+    printf ' missed (%s %s)' "$2" "$3"
+  fi
+}
+
+summary() {
+  local c
+  say ""
+  say "== summary: median of $RUNS run(s) of $DURATION per connection count; nproc $(nproc) =="
+  # "µ" is two bytes and printf pads bytes, hence one more column in the header.
+  printf '%-6s %-26s %-8s %-22s %-13s %-15s %s\n' \
+    conns orders/s "p50 ms" "p99 ms" "CPU µs/order" "worst probe ms" "peak RSS MiB"
+  for c in $CONNECTIONS; do
+    local judged=1 note=""
+    if [ -n "${invalid[$c]:-}" ]; then judged="" note="   INVALID: failures above"; fi
+    # shellcheck disable=SC2086  # the run lists are meant to split
+    printf '%-6s %-26s %-8s %-22s %-12s %-15s %s%s\n' "$c" \
+      "$(verdict "$(fmt 0 "$(median ${ops_runs[$c]})")" ">=" "${judged:+${goal_ops[$c]:-}}")" \
+      "$(fmt 2 "$(median ${p50_runs[$c]})")" \
+      "$(verdict "$(fmt 2 "$(median ${p99_runs[$c]})")" "<=" "${judged:+${goal_p99_ms[$c]:-}}")" \
+      "$(fmt 0 "$(median ${cpu_runs[$c]})")" \
+      "$(fmt 1 "$(median ${probe_runs[$c]})")" \
+      "$(verdict "${peak_rss[$c]}" "<=" "${judged:+${goal_rss_mib[$c]:-}}")" "$note"
+  done
+}
+
+cleanup() {
+  if [ -n "$probe_pid" ]; then
+    touch "$probe_stop"
+    wait "$probe_pid" || true
+  fi
+  if [ -n "$node_pid" ]; then stop_node; fi
+  rm -rf "${temp_dirs[@]}"
+}
+
+main() {
+  check_settings
+  bash "$root/scripts/install-deps.sh" --with-bench
+  build
+  # An OUTPOST_* variable left in the caller's environment would change the node under
+  # test (or stop it: unknown keys are refused), so the benchmark runs on defaults only.
+  unset "${!OUTPOST_@}"
+  clk_tck=$(getconf CLK_TCK)
+  trap cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+
+  local tmp_root=${TMPDIR:-/tmp}
+  say "outpost $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?') (plus any uncommitted edits)," \
+    "$(wrk --version 2>&1 | head -n 1 | cut -d' ' -f1-2)"
+  say "nproc $(nproc), $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+  # Every 201 waits for an fsync: on tmpfs the figures would be fiction.
+  say "databases under $tmp_root ($(stat -f -c %T "$tmp_root")); set TMPDIR to measure another disk"
+  say "connections: $CONNECTIONS; warm-up $WARMUP; $RUNS run(s) of $DURATION; wrk -t$THREADS"
+
+  local c
+  for c in $CONNECTIONS; do bench_connections "$c"; done
+  summary
+
+  if [ ${#failures[@]} -gt 0 ]; then
+    say ""
+    say "!!!!! BENCHMARK INVALID: ${#failures[@]} failure(s); the figures above do not count:"
+    printf '!!!!!   %s\n' "${failures[@]}"
+    exit 1
+  fi
+}
+
+main "$@"
