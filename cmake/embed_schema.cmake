@@ -1,4 +1,6 @@
 # Writes a C++ source holding every schema/NNN_name.sql file as {version, name, sql}.
+file(GLOB INPUTS ${SCHEMA_DIR}/*.sql)
+list(SORT INPUTS)
 set(body "// Generated from schema/*.sql by cmake/embed_schema.cmake. Do not edit.\n")
 string(APPEND body "#include \"store/migrations.h\"\n\nnamespace outpost::store {\n\n")
 string(APPEND body "const std::vector<Migration>& embeddedMigrations() {\n")

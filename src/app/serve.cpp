@@ -4,15 +4,29 @@
 #include <signal.h>
 
 #include <atomic>
+#include <map>
+#include <memory>
 #include <thread>
 
+#include "clients/delivery_client.h"
+#include "clients/http_client.h"
+#include "clients/product_client.h"
+#include "delivery/delivery_initiator.h"
 #include "http/server.h"
+#include "jobs/job_runner.h"
 #include "observability/logger.h"
+#include "orders/availability.h"
+#include "orders/availability_recheck.h"
 #include "orders/order_service.h"
+#include "resilience/breaker_store.h"
+#include "resilience/circuit_breaker.h"
 #include "store/store.h"
 
 namespace outpost::app {
 namespace {
+
+constexpr const char* kDeliveryJob = "delivery";
+constexpr const char* kRecheckJob = "availability-recheck";
 
 sigset_t shutdownSignals() {
   sigset_t set;
@@ -34,6 +48,31 @@ nlohmann::json startupFields(const Config& config, int port) {
       {"product_service", config.product_service.url ? "configured" : "not configured"}};
 }
 
+resilience::BreakerOptions breakerOptions(const std::string& name, const BreakerConfig& c) {
+  return {name,
+          c.error_threshold_percentage,
+          c.reset_timeout_ms,
+          c.volume_threshold,
+          c.consecutive_failures,
+          c.rolling_window_ms,
+          c.timeout_ms,
+          10};
+}
+
+using Breakers = std::map<std::string, std::unique_ptr<resilience::CircuitBreaker>>;
+
+Breakers makeBreakers(const Config& config, const Clock& clock, store::Store& store) {
+  auto restored = store.read([](store::Connection& c) { return resilience::loadBreakerStates(c); });
+  Breakers breakers;
+  for (const auto& [name, settings] : config.breakers) {
+    std::optional<resilience::PersistedBreaker> state;
+    if (restored && restored->contains(name)) state = restored->at(name);
+    breakers[name] =
+        std::make_unique<resilience::CircuitBreaker>(breakerOptions(name, settings), clock, state);
+  }
+  return breakers;
+}
+
 }  // namespace
 
 int serve(const Config& config) {
@@ -53,13 +92,71 @@ int serve(const Config& config) {
               {{"database", config.database}, {"error", store.error().message}});
     return 1;
   }
+  Breakers breakers = makeBreakers(config, clock, **store);
+  (*store)->setBreaker(breakers.at("database").get());
+
+  clients::CurlHttpClient http;
+  std::optional<clients::DeliveryClient> delivery_client;
+  if (config.delivery_service.url) {
+    delivery_client.emplace(http, *config.delivery_service.url, config.delivery_service.timeout_ms);
+  }
+  std::optional<clients::ProductClient> product_client;
+  if (config.product_service.url) {
+    product_client.emplace(http, *config.product_service.url, config.product_service.timeout_ms);
+  }
+
+  jobs::JobRunner runner(log);
+  delivery::DeliveryInitiator delivery({**store, clock, random, *breakers.at("delivery-service"),
+                                        delivery_client ? &*delivery_client : nullptr,
+                                        config.delivery_service.retry, config.node_id, log,
+                                        [&] { runner.wake(kDeliveryJob); }});
   orders::OrderService orders(**store, clock, random, config.node_id);
+  std::optional<orders::AvailabilityChecker> availability;
+  std::optional<orders::AvailabilityRechecker> recheck;
+  if (product_client) {
+    availability.emplace(*product_client, *breakers.at("product-service"), log);
+    recheck.emplace(orders::RecheckDependencies{
+        **store, clock, random, *product_client, *breakers.at("product-service"),
+        config.product_service.recheck_interval_ms, config.node_id, log});
+  }
+  orders.setAvailability(
+      availability ? &*availability : nullptr,
+      {config.checkout.reject_unavailable, config.product_service.recheck_interval_ms});
+  if (delivery_client) {
+    orders.setAfterCommit([&](const std::string& id) { return delivery.attemptAfterCommit(id); });
+  }
+
+  for (auto& [name, breaker] : breakers) {
+    breaker->setListener([&, name = name](const resilience::BreakerTransition& t) {
+      log.warn("circuit breaker " + std::string(resilience::toString(t.to)),
+               {{"breaker", t.name}, {"from", resilience::toString(t.from)}, {"reason", t.reason}});
+      // The database breaker's own state cannot be written while the database is down.
+      if (name != "database") {
+        (void)(*store)->write([&](store::Connection& c) {
+          resilience::saveBreakerTransition(c, t);
+          return okStatus();
+        });
+      }
+      if (name == "delivery-service" && t.to == resilience::BreakerState::kClosed) {
+        delivery.bringRetriesForward();
+        runner.wake(kDeliveryJob);
+      }
+      if (name == "product-service" && t.to == resilience::BreakerState::kClosed) {
+        runner.wake(kRecheckJob);
+      }
+    });
+  }
+
+  runner.add(kDeliveryJob, [&] { return delivery.runDueJobs(); });
+  if (recheck) runner.add(kRecheckJob, [&] { return recheck->runDueJobs(); });
+
   http::HttpServer server({config, orders, **store, log});
   auto port = server.bind();
   if (!port) {
     log.error("cannot listen", {{"error", port.error().message}});
     return 1;
   }
+  runner.start();
 
   std::atomic<bool> serving_ended = false;
   std::thread signal_thread([&] {
@@ -74,6 +171,7 @@ int serve(const Config& config) {
   serving_ended = true;
   pthread_kill(signal_thread.native_handle(), SIGUSR1);
   signal_thread.join();
+  runner.stop();
   (*store)->shutdown();
   log.info("stopped");
   return 0;

@@ -20,6 +20,7 @@ struct StoredResponse {
   std::string request_hash;
   int status = 0;
   std::string body;
+  std::string resource_id;  // what the request created, e.g. the order id
 };
 
 // The stored response for `key` if it was saved at or after `not_before_millis`.
@@ -30,6 +31,11 @@ std::optional<StoredResponse> findResponse(store::Connection& connection, const 
 void saveResponse(store::Connection& connection, const std::string& key,
                   const StoredResponse& response, std::int64_t now_millis,
                   std::int64_t not_before_millis);
+
+// Rewrites the stored answer for what created `resource_id`: used when work that finished
+// before the first answer was sent (the delivery attempt) changed that answer.
+void refreshResponseBody(store::Connection& connection, const std::string& resource_id,
+                         const std::string& body);
 
 // Keys whose first request is still being processed. Thread-safe.
 class InFlightKeys {

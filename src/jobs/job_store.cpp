@@ -15,4 +15,96 @@ void scheduleJob(store::Connection& connection, const NewJob& job, std::int64_t 
   insert->exec();
 }
 
+namespace {
+
+JobRow readJob(SQLite::Statement& row) {
+  return {row.getColumn(0).getInt64(),  row.getColumn(1).getString(),
+          row.getColumn(2).getString(), nlohmann::json::parse(row.getColumn(3).getString()),
+          row.getColumn(4).getInt(),    row.getColumn(5).getInt64()};
+}
+
+void finishJob(store::Connection& connection, std::int64_t id, const char* status, int attempts,
+               const std::optional<std::string>& last_error, std::int64_t now_millis) {
+  auto update = connection.prepare(
+      "UPDATE jobs SET status = ?, attempts = ?, last_error = COALESCE(?, last_error),"
+      " updated_at = ? WHERE id = ?");
+  update->bind(1, status);
+  update->bind(2, attempts);
+  if (last_error) update->bind(3, *last_error);
+  update->bind(4, now_millis);
+  update->bind(5, id);
+  update->exec();
+}
+
+}  // namespace
+
+std::vector<JobRow> dueJobs(store::Connection& connection, const std::string& kind,
+                            std::int64_t now_millis, int limit) {
+  auto query = connection.prepare(
+      "SELECT id, kind, aggregate_id, payload, attempts, next_run_at FROM jobs"
+      " WHERE status = 'PENDING' AND kind = ? AND next_run_at <= ? ORDER BY next_run_at, id"
+      " LIMIT ?");
+  query->bind(1, kind);
+  query->bind(2, now_millis);
+  query->bind(3, limit);
+  std::vector<JobRow> jobs;
+  while (query->executeStep()) jobs.push_back(readJob(*query));
+  return jobs;
+}
+
+std::optional<JobRow> pendingJobFor(store::Connection& connection, const std::string& kind,
+                                    const std::string& aggregate_id) {
+  auto query = connection.prepare(
+      "SELECT id, kind, aggregate_id, payload, attempts, next_run_at FROM jobs"
+      " WHERE status = 'PENDING' AND kind = ? AND aggregate_id = ?");
+  query->bind(1, kind);
+  query->bind(2, aggregate_id);
+  if (!query->executeStep()) return std::nullopt;
+  return readJob(*query);
+}
+
+std::optional<std::int64_t> nextDueAt(store::Connection& connection, const std::string& kind) {
+  auto query =
+      connection.prepare("SELECT MIN(next_run_at) FROM jobs WHERE status = 'PENDING' AND kind = ?");
+  query->bind(1, kind);
+  query->executeStep();
+  if (query->getColumn(0).isNull()) return std::nullopt;
+  return query->getColumn(0).getInt64();
+}
+
+void completeJob(store::Connection& connection, std::int64_t id, int attempts,
+                 std::int64_t now_millis) {
+  finishJob(connection, id, "DONE", attempts, std::nullopt, now_millis);
+}
+
+void failJob(store::Connection& connection, std::int64_t id, int attempts,
+             const std::string& last_error, std::int64_t now_millis) {
+  finishJob(connection, id, "FAILED", attempts, last_error, now_millis);
+}
+
+void rescheduleJob(store::Connection& connection, std::int64_t id, int attempts,
+                   std::int64_t next_run_at, const std::string& last_error,
+                   std::int64_t now_millis) {
+  auto update = connection.prepare(
+      "UPDATE jobs SET attempts = ?, next_run_at = ?, last_error = ?, updated_at = ?"
+      " WHERE id = ?");
+  update->bind(1, attempts);
+  update->bind(2, next_run_at);
+  update->bind(3, last_error);
+  update->bind(4, now_millis);
+  update->bind(5, id);
+  update->exec();
+}
+
+int bringForward(store::Connection& connection, const std::string& kind, std::int64_t now_millis) {
+  auto update = connection.prepare(
+      "UPDATE jobs SET next_run_at = ?, updated_at = ?"
+      " WHERE status = 'PENDING' AND kind = ? AND next_run_at > ?");
+  update->bind(1, now_millis);
+  update->bind(2, now_millis);
+  update->bind(3, kind);
+  update->bind(4, now_millis);
+  return update->exec();
+}
+
 }  // namespace outpost::jobs

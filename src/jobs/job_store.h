@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "store/connection.h"
 
@@ -22,5 +24,32 @@ struct NewJob {
 // Throws SQLite::Exception; a second job of the same kind for one aggregate is a
 // constraint violation.
 void scheduleJob(store::Connection& connection, const NewJob& job, std::int64_t now_millis);
+
+struct JobRow {
+  std::int64_t id = 0;
+  std::string kind;
+  std::string aggregate_id;
+  nlohmann::json payload;
+  int attempts = 0;
+  std::int64_t next_run_at = 0;
+};
+
+// PENDING jobs of `kind` due at `now_millis`, oldest due first.
+std::vector<JobRow> dueJobs(store::Connection& connection, const std::string& kind,
+                            std::int64_t now_millis, int limit);
+std::optional<JobRow> pendingJobFor(store::Connection& connection, const std::string& kind,
+                                    const std::string& aggregate_id);
+// When the next PENDING job of `kind` is due, if any.
+std::optional<std::int64_t> nextDueAt(store::Connection& connection, const std::string& kind);
+
+void completeJob(store::Connection& connection, std::int64_t id, int attempts,
+                 std::int64_t now_millis);
+void rescheduleJob(store::Connection& connection, std::int64_t id, int attempts,
+                   std::int64_t next_run_at, const std::string& last_error,
+                   std::int64_t now_millis);
+void failJob(store::Connection& connection, std::int64_t id, int attempts,
+             const std::string& last_error, std::int64_t now_millis);
+// Makes every PENDING job of `kind` due now; returns how many were moved.
+int bringForward(store::Connection& connection, const std::string& kind, std::int64_t now_millis);
 
 }  // namespace outpost::jobs

@@ -119,6 +119,16 @@ void insertOrder(store::Connection& connection, const Order& order) {
   for (const auto& change : order.history) insertHistory(connection, order.id, change);
 }
 
+void setDeliveryId(store::Connection& connection, const std::string& order_id,
+                   const std::string& delivery_id, std::int64_t now_millis) {
+  auto update =
+      connection.prepare("UPDATE orders SET delivery_id = ?, updated_at = ? WHERE id = ?");
+  update->bind(1, delivery_id);
+  update->bind(2, now_millis);
+  update->bind(3, order_id);
+  update->exec();
+}
+
 std::optional<Order> findOrder(store::Connection& connection, const std::string& id,
                                bool with_history) {
   static const std::string sql =

@@ -14,6 +14,9 @@ namespace outpost::orders {
 // Inserts the order, its items and its first history entry.
 void insertOrder(store::Connection& connection, const Order& order);
 
+void setDeliveryId(store::Connection& connection, const std::string& order_id,
+                   const std::string& delivery_id, std::int64_t now_millis);
+
 std::optional<Order> findOrder(store::Connection& connection, const std::string& id,
                                bool with_history);
 

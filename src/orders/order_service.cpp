@@ -1,13 +1,54 @@
 #include "orders/order_service.h"
 
 #include "jobs/job_store.h"
+#include "orders/availability_recheck.h"
 #include "orders/order_json.h"
 #include "orders/order_repository.h"
 #include "outbox/outbox.h"
+#include "review/review_store.h"
 
 namespace outpost::orders {
 
 using nlohmann::json;
+
+namespace {
+
+using Verdict = AvailabilityVerdict::Kind;
+
+// 409's errors[]: each short product under the path of the first item that asked for it.
+std::vector<FieldError> shortProductFields(const NewOrder& request,
+                                           const AvailabilityVerdict& verdict) {
+  std::vector<FieldError> fields;
+  for (const auto& entry : verdict.short_products) {
+    std::string path = "items";
+    for (std::size_t i = 0; i < request.items.size(); ++i) {
+      if (request.items[i].product_id != entry.field) continue;
+      path = "items[" + std::to_string(i) + "].productId";
+      break;
+    }
+    fields.push_back({path, entry.field + ": " + entry.detail});
+  }
+  return fields;
+}
+
+json fallbackEventData(const Order& order, const AvailabilityVerdict& verdict) {
+  json assumed = json::array();
+  json ids = json::array();
+  for (const auto& [product, quantity] : requestedQuantities(order.items)) {
+    ids.push_back(product);
+    assumed.push_back({{"productId", product},
+                       {"available", true},
+                       {"quantity", 1},
+                       {"requiresManualReview", true},
+                       {"fallbackUsed", true}});
+  }
+  return {{"orderId", order.id},
+          {"productIds", ids},
+          {"fallbackResponse", assumed},
+          {"reason", verdict.reason}};
+}
+
+}  // namespace
 
 OrderService::OrderService(store::Store& store, const Clock& clock, Random& random,
                            std::string node_id)
@@ -30,10 +71,21 @@ Result<CreateResponse> OrderService::create(const NewOrder& request,
     if (!replay) return replay.error();
     if (*replay) return std::move(**replay);
   }
-  const Order order = buildOrder(request, now);
+  const AvailabilityVerdict verdict =
+      availability_ ? availability_->check(request.items) : AvailabilityVerdict{};
+  if (verdict.kind == Verdict::kShort && availability_policy_.reject_unavailable) {
+    return Error(ErrorKind::kConflict, verdict.reason, shortProductFields(request, verdict));
+  }
+  Order order = buildOrder(request, verdict, now);
   CreateResponse response{201, orderSummaryJson(order).dump(), order.id, false};
-  auto committed = commitOrder(order, response, idempotency, now);
+  auto committed = commitOrder(order, verdict, response, idempotency, now);
   if (!committed) return committed.error();
+  if (after_commit_) {
+    if (auto delivery_id = after_commit_(order.id)) {
+      order.delivery_id = std::move(delivery_id);
+      response.body = orderSummaryJson(order).dump();
+    }
+  }
   return response;
 }
 
@@ -53,7 +105,8 @@ Result<std::optional<CreateResponse>> OrderService::replayIfSeen(
       CreateResponse{(*stored)->status, (*stored)->body, "", true});
 }
 
-Order OrderService::buildOrder(const NewOrder& request, std::int64_t now) {
+Order OrderService::buildOrder(const NewOrder& request, const AvailabilityVerdict& verdict,
+                               std::int64_t now) {
   Order order;
   order.id = kOrderIdPrefix + ids_.next();
   order.customer_id = request.customer_id;
@@ -64,10 +117,15 @@ Order OrderService::buildOrder(const NewOrder& request, std::int64_t now) {
   order.created_at = now;
   order.updated_at = now;
   order.history.push_back({kPendingShipment, now, "order created"});
+  if (verdict.kind == Verdict::kShort || verdict.kind == Verdict::kFallback) {
+    order.requires_manual_review = true;
+    order.review_reason = verdict.reason;
+  }
   return order;
 }
 
-Status OrderService::commitOrder(const Order& order, const CreateResponse& response,
+Status OrderService::commitOrder(const Order& order, const AvailabilityVerdict& verdict,
+                                 const CreateResponse& response,
                                  const std::optional<IdempotentRequest>& idempotency,
                                  std::int64_t now) {
   json event_data = orderJson(order, false);
@@ -77,10 +135,24 @@ Status OrderService::commitOrder(const Order& order, const CreateResponse& respo
     outbox::EventContext context{node_id_, now, random_};
     outbox::appendEvent(connection, {"ORDER_CREATED", order.id, event_data}, context);
     jobs::scheduleJob(connection, {jobs::kInitiateDelivery, order.id, json::object(), now}, now);
+    if (order.requires_manual_review) {
+      review::flagForReview(connection, order.id, review::kAvailability, verdict.reason, now);
+    }
+    if (verdict.kind == Verdict::kFallback) {
+      outbox::appendEvent(
+          connection,
+          {"AVAILABILITY_CHECK_FALLBACK_USED", order.id, fallbackEventData(order, verdict)},
+          context);
+      jobs::scheduleJob(connection,
+                        {kRecheckAvailability, order.id, json::object(),
+                         now + availability_policy_.recheck_interval_ms},
+                        now);
+    }
     if (idempotency) {
-      idempotency::saveResponse(connection, idempotency->key,
-                                {idempotency->request_hash, response.status, response.body}, now,
-                                now - idempotency::kReplayWindowMillis);
+      idempotency::saveResponse(
+          connection, idempotency->key,
+          {idempotency->request_hash, response.status, response.body, order.id}, now,
+          now - idempotency::kReplayWindowMillis);
     }
     return okStatus();
   });

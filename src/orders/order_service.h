@@ -3,10 +3,12 @@
 // before the caller hears 201. Thread-safe.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "idempotency/idempotency.h"
+#include "orders/availability.h"
 #include "orders/order.h"
 #include "orders/ulid.h"
 #include "outpost/clock.h"
@@ -14,6 +16,11 @@
 #include "store/store.h"
 
 namespace outpost::orders {
+
+struct AvailabilityPolicy {
+  bool reject_unavailable = true;            // checkout.reject_unavailable
+  std::int64_t recheck_interval_ms = 60000;  // product_service.recheck_interval_ms
+};
 
 struct IdempotentRequest {
   std::string key;
@@ -30,20 +37,34 @@ struct CreateResponse {
 
 class OrderService {
  public:
+  // Called once an order is committed, before the caller is answered: the one delivery
+  // attempt of SPEC §4.1. Returns the delivery id when delivery was initiated.
+  using AfterCommit = std::function<std::optional<std::string>(const std::string& order_id)>;
+
   OrderService(store::Store& store, const Clock& clock, Random& random, std::string node_id);
 
-  // kConflict while the same key is in flight; kUnprocessable for a key reused with
-  // another body; kUnavailable when the store is unusable.
+  // Before the first create() only.
+  void setAfterCommit(AfterCommit after_commit) { after_commit_ = std::move(after_commit); }
+  // nullptr: no product service configured, no check and no flag (zero infrastructure).
+  void setAvailability(AvailabilityChecker* checker, AvailabilityPolicy policy) {
+    availability_ = checker;
+    availability_policy_ = policy;
+  }
+
+  // kConflict while the same key is in flight or for unavailable products (fields name
+  // them); kUnprocessable for a key reused with another body; kUnavailable when the
+  // store is unusable.
   Result<CreateResponse> create(const NewOrder& order,
                                 const std::optional<IdempotentRequest>& idempotency);
   Result<Order> get(const std::string& id);
   Result<OrderPage> list(const OrderFilter& filter);
 
  private:
-  Order buildOrder(const NewOrder& request, std::int64_t now);
+  Order buildOrder(const NewOrder& request, const AvailabilityVerdict& verdict, std::int64_t now);
   Result<std::optional<CreateResponse>> replayIfSeen(const IdempotentRequest& idempotency,
                                                      std::int64_t now);
-  Status commitOrder(const Order& order, const CreateResponse& response,
+  Status commitOrder(const Order& order, const AvailabilityVerdict& verdict,
+                     const CreateResponse& response,
                      const std::optional<IdempotentRequest>& idempotency, std::int64_t now);
 
   store::Store& store_;
@@ -52,6 +73,9 @@ class OrderService {
   std::string node_id_;
   UlidGenerator ids_;
   idempotency::InFlightKeys in_flight_;
+  AfterCommit after_commit_;
+  AvailabilityChecker* availability_ = nullptr;
+  AvailabilityPolicy availability_policy_;
 };
 
 }  // namespace outpost::orders

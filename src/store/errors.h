@@ -17,12 +17,15 @@ namespace outpost::store {
 Error classifySqliteError(int extended_code, const char* message);
 Error classifyException(const std::exception& e);
 
+// What guard() returns for work returning R: R itself if it is a Result, else Result<R>.
+template <typename R>
+using GuardResult =
+    std::conditional_t<std::is_convertible_v<Error, R> && !std::is_same_v<R, Error>, R, Result<R>>;
+
 // Runs `work` and turns any exception into an Error. `work` returns a T or a Result<T>.
 template <typename F>
 auto guard(F&& work) {
-  using R = std::invoke_result_t<F>;
-  using Out = std::conditional_t<std::is_convertible_v<Error, R> && !std::is_same_v<R, Error>, R,
-                                 Result<R>>;
+  using Out = GuardResult<std::invoke_result_t<F>>;
   try {
     return Out(work());
   } catch (const SQLite::Exception& e) {

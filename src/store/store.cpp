@@ -65,16 +65,40 @@ void Store::shutdown() {
   if (checkpointer_thread_.joinable()) checkpointer_thread_.join();
 }
 
+Result<resilience::Permit> Store::admit() {
+  if (breaker_ == nullptr) return resilience::Permit{};
+  auto permit = breaker_->tryAcquire();
+  if (!permit) return Error::unavailable("the database is unavailable (circuit breaker open)");
+  return *permit;
+}
+
+Error Store::settle(const resilience::Permit& permit, const std::optional<Error>& error) {
+  const bool outage = error && error->kind == ErrorKind::kUnavailable;
+  if (breaker_ != nullptr) {
+    breaker_->record(permit,
+                     outage ? resilience::CallResult::kFailure : resilience::CallResult::kSuccess);
+  }
+  return error.value_or(Error());
+}
+
 Status Store::write(WriteWork work) {
+  auto permit = admit();
+  if (!permit) return permit.error();
   std::future<Status> committed;
   {
     std::lock_guard lock(queue_mutex_);
-    if (stopping_) return Error::unavailable("the node is shutting down");
+    if (stopping_) {
+      settle(*permit, std::nullopt);  // not the database's fault
+      return Error::unavailable("the node is shutting down");
+    }
     queue_.push_back(PendingWrite{std::move(work), {}});
     committed = queue_.back().done.get_future();
   }
   queue_changed_.notify_one();
-  return committed.get();
+  Status status = committed.get();
+  if (!status) return settle(*permit, status.error());
+  settle(*permit, std::nullopt);
+  return status;
 }
 
 bool Store::lastWriteSucceeded() const {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "outpost/result.h"
+#include "resilience/circuit_breaker.h"
 #include "store/connection.h"
 #include "store/errors.h"
 
@@ -43,17 +44,26 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
+  // Every read and write goes through `breaker` (the `database` breaker): while it is open
+  // they fail at once with kUnavailable, and only outages count as failures. Set before
+  // the store is shared; nullptr (the default) disables it.
+  void setBreaker(resilience::CircuitBreaker* breaker) { breaker_ = breaker; }
+
   // Blocks until `work` is committed (or failed). Durable when it returns ok.
   Status write(WriteWork work);
 
   // Runs `work` on a read connection. `work(Connection&)` returns a T or a Result<T>.
   template <typename F>
   auto read(F&& work) {
+    using Out = GuardResult<std::invoke_result_t<F&, Connection&>>;
+    auto permit = admit();
+    if (!permit) return Out(permit.error());
     auto connection = acquireReader();
-    using Out = decltype(guard([&] { return work(**connection); }));
-    if (!connection) return Out(connection.error());
+    if (!connection) return Out(settle(*permit, connection.error()));
     auto result = guard([&] { return work(**connection); });
     releaseReader(std::move(*connection));
+    if (!result) return Out(settle(*permit, result.error()));
+    settle(*permit, std::nullopt);
     return result;
   }
 
@@ -73,6 +83,11 @@ class Store {
 
   Store(StoreOptions options, std::unique_ptr<Connection> writer, int schema_version);
 
+  // The breaker's permit for one call (an empty permit without a breaker).
+  Result<resilience::Permit> admit();
+  // Reports the call's outcome to the breaker; returns `error` for chaining.
+  Error settle(const resilience::Permit& permit, const std::optional<Error>& error);
+
   void writerLoop();
   void commitBatch(std::vector<PendingWrite>& batch);
   void checkpointerLoop();
@@ -82,6 +97,7 @@ class Store {
   void releaseReader(std::unique_ptr<Connection> connection);
 
   StoreOptions options_;
+  resilience::CircuitBreaker* breaker_ = nullptr;
   std::unique_ptr<Connection> writer_connection_;
   int schema_version_;
 

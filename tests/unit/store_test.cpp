@@ -177,3 +177,54 @@ TEST(Store, UnopenableFileIsUnavailable) {
 
 }  // namespace
 }  // namespace outpost::store
+
+namespace outpost::store {
+namespace {
+
+TEST(StoreBreaker, OutagesOpenTheDatabaseBreakerAndATrialClosesIt) {
+  TempDir dir;
+  auto store = openStore(dir.file("a.db"), 50);
+  ASSERT_TRUE(store);
+  FakeClock clock;
+  resilience::CircuitBreaker breaker({"database", 50, 20000, 2, 2, 10000, 1000, 10}, clock);
+  store->setBreaker(&breaker);
+  SQLite::Database other(dir.file("a.db"), SQLite::OPEN_READWRITE);
+  other.exec("BEGIN IMMEDIATE");
+  for (int i = 0; i < 2; ++i) {
+    auto blocked = store->write([](Connection& c) { return insertJob(c, "x"); });
+    ASSERT_FALSE(blocked);
+  }
+  EXPECT_EQ(breaker.state(), resilience::BreakerState::kOpen);
+  other.exec("ROLLBACK");
+  // Open: refused without touching the file, even though it is usable again.
+  auto refused = store->write([](Connection& c) { return insertJob(c, "y"); });
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind, ErrorKind::kUnavailable);
+  auto read = store->read([](Connection& c) { return currentSchemaVersion(c); });
+  ASSERT_FALSE(read);  // reads are refused too
+  EXPECT_EQ(read.error().kind, ErrorKind::kUnavailable);
+  clock.advance(std::chrono::milliseconds(20000));
+  EXPECT_TRUE(store->write([](Connection& c) { return insertJob(c, "y"); }));
+  EXPECT_EQ(breaker.state(), resilience::BreakerState::kClosed);
+  store->setBreaker(nullptr);
+  EXPECT_EQ(countRows(*store, "SELECT COUNT(*) FROM jobs"), 1);
+}
+
+TEST(StoreBreaker, ConstraintErrorsAreNotOutages) {
+  TempDir dir;
+  auto store = openStore(dir.file("a.db"));
+  ASSERT_TRUE(store);
+  FakeClock clock;
+  resilience::CircuitBreaker breaker({"database", 50, 20000, 2, 2, 10000, 1000, 10}, clock);
+  store->setBreaker(&breaker);
+  ASSERT_TRUE(store->write([](Connection& c) { return insertJob(c, "dup"); }));
+  for (int i = 0; i < 5; ++i) {
+    auto duplicate = store->write([](Connection& c) { return insertJob(c, "dup"); });
+    ASSERT_FALSE(duplicate);
+    EXPECT_EQ(duplicate.error().kind, ErrorKind::kConflict);
+  }
+  EXPECT_EQ(breaker.state(), resilience::BreakerState::kClosed);
+}
+
+}  // namespace
+}  // namespace outpost::store

@@ -1,0 +1,174 @@
+#include "delivery/delivery_initiator.h"
+
+#include <algorithm>
+
+#include "common/text.h"
+#include "orders/order_json.h"
+#include "orders/order_repository.h"
+#include "outbox/outbox.h"
+#include "resilience/backoff.h"
+#include "review/review_store.h"
+
+namespace outpost::delivery {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+constexpr int kJobsPerPass = 50;
+// Nothing due: look again after this long anyway (a job may have been added by another
+// process, or a clock may have stepped).
+constexpr milliseconds kIdleDelay(60000);
+constexpr milliseconds kMinimumDelay(50);
+
+resilience::CallResult breakerResult(const clients::DeliveryAnswer& answer) {
+  // A permanent rejection means the service is up and answering: a success for the breaker.
+  if (answer.call_class != clients::CallClass::kRetriable) return resilience::CallResult::kSuccess;
+  return answer.timed_out ? resilience::CallResult::kTimeout : resilience::CallResult::kFailure;
+}
+
+}  // namespace
+
+std::optional<std::string> DeliveryInitiator::attemptAfterCommit(const std::string& order_id) {
+  auto job = deps_.store.read([&](store::Connection& c) {
+    return jobs::pendingJobFor(c, jobs::kInitiateDelivery, order_id);
+  });
+  if (!job || !*job) return std::nullopt;
+  const Attempt result = attempt(**job, true);
+  if (result.outcome == Outcome::kInitiated) return result.delivery_id;
+  if (deps_.wake_background) deps_.wake_background();
+  return std::nullopt;
+}
+
+std::chrono::milliseconds DeliveryInitiator::runDueJobs() {
+  if (deps_.client == nullptr) return kIdleDelay;
+  auto due = deps_.store.read([&](store::Connection& c) {
+    return jobs::dueJobs(c, jobs::kInitiateDelivery, deps_.clock.wallMillis(), kJobsPerPass);
+  });
+  if (!due) return kIdleDelay / 60;  // the store is down: look again soon
+  bool breaker_open = false;
+  for (const auto& job : *due) {
+    if (attempt(job, false).outcome == Outcome::kBreakerOpen) {
+      breaker_open = true;
+      break;  // the rest would be rejected too
+    }
+  }
+  if (!breaker_open && due->size() == static_cast<std::size_t>(kJobsPerPass))
+    return milliseconds(0);
+  return delayUntilNextJob(breaker_open);
+}
+
+std::chrono::milliseconds DeliveryInitiator::delayUntilNextJob(bool breaker_open) {
+  const std::int64_t now = deps_.clock.wallMillis();
+  if (breaker_open) {
+    const auto until = deps_.breaker.snapshot().next_attempt_wall_ms - now;
+    return std::max(kMinimumDelay, milliseconds(until));
+  }
+  auto next = deps_.store.read(
+      [&](store::Connection& c) { return jobs::nextDueAt(c, jobs::kInitiateDelivery); });
+  if (!next || !*next) return kIdleDelay;
+  return std::clamp(milliseconds(**next - now), kMinimumDelay, kIdleDelay);
+}
+
+void DeliveryInitiator::bringRetriesForward() {
+  const std::int64_t now = deps_.clock.wallMillis();
+  int moved = 0;
+  auto done = deps_.store.write([&](store::Connection& c) {
+    moved = jobs::bringForward(c, jobs::kInitiateDelivery, now);
+    return okStatus();
+  });
+  if (done && moved > 0) {
+    deps_.log.info("delivery service is back: retries brought forward", {{"jobs", moved}});
+  }
+}
+
+DeliveryInitiator::Attempt DeliveryInitiator::attempt(const jobs::JobRow& job,
+                                                      bool first_answer_pending) {
+  if (deps_.client == nullptr) return {};
+  if (!in_flight_.tryClaim(job.aggregate_id)) return {};
+  idempotency::KeyClaim claim(in_flight_, job.aggregate_id);
+  auto order = deps_.store.read(
+      [&](store::Connection& c) { return orders::findOrder(c, job.aggregate_id, false); });
+  if (!order || !*order) return {};
+  auto permit = deps_.breaker.tryAcquire();
+  if (!permit) return {Outcome::kBreakerOpen, ""};
+  const clients::DeliveryAnswer answer = deps_.client->initiate(**order);
+  deps_.breaker.record(*permit, breakerResult(answer));
+  if (answer.call_class == clients::CallClass::kSuccess) {
+    if (!recordInitiated(job, answer.delivery_id, first_answer_pending)) return {};
+    return {Outcome::kInitiated, answer.delivery_id};
+  }
+  const bool permanent = answer.call_class == clients::CallClass::kPermanent;
+  const bool give_up = permanent || job.attempts + 1 >= deps_.retry.max_attempts;
+  deps_.log.warn("delivery initiation failed", {{"orderId", job.aggregate_id},
+                                                {"attempt", job.attempts + 1},
+                                                {"error", answer.error},
+                                                {"willRetry", !give_up}});
+  if (!recordFailure(job, answer, give_up)) return {};
+  return {give_up ? Outcome::kGaveUp : Outcome::kRetryLater, ""};
+}
+
+Status DeliveryInitiator::recordInitiated(const jobs::JobRow& job, const std::string& delivery_id,
+                                          bool first_answer_pending) {
+  const std::int64_t now = deps_.clock.wallMillis();
+  return deps_.store.write([&](store::Connection& c) -> Status {
+    orders::setDeliveryId(c, job.aggregate_id, delivery_id, now);
+    jobs::completeJob(c, job.id, job.attempts + 1, now);
+    outbox::EventContext context{deps_.node_id, now, deps_.random};
+    outbox::appendEvent(c,
+                        {"DELIVERY_INITIATED",
+                         job.aggregate_id,
+                         {{"orderId", job.aggregate_id},
+                          {"deliveryId", delivery_id},
+                          {"attempt", job.attempts + 1}}},
+                        context);
+    if (first_answer_pending) {
+      auto order = orders::findOrder(c, job.aggregate_id, false);
+      if (order) {
+        idempotency::refreshResponseBody(c, job.aggregate_id,
+                                         orders::orderSummaryJson(*order).dump());
+      }
+    }
+    return okStatus();
+  });
+}
+
+Status DeliveryInitiator::recordFailure(const jobs::JobRow& job,
+                                        const clients::DeliveryAnswer& answer, bool give_up) {
+  const std::int64_t now = deps_.clock.wallMillis();
+  const int attempts = job.attempts + 1;
+  const bool permanent = answer.call_class == clients::CallClass::kPermanent;
+  const std::int64_t retry_at =
+      now + resilience::backoffDelayMs({deps_.retry.initial_delay_ms, deps_.retry.max_delay_ms},
+                                       attempts, deps_.random);
+  return deps_.store.write([&](store::Connection& c) -> Status {
+    outbox::EventContext context{deps_.node_id, now, deps_.random};
+    json data = {{"orderId", job.aggregate_id},
+                 {"attempt", attempts},
+                 {"error", answer.error},
+                 {"permanent", permanent},
+                 {"retryAfter", give_up ? json(nullptr) : json(formatTimestamp(retry_at))}};
+    outbox::appendEvent(c, {"DELIVERY_INITIATION_FAILED", job.aggregate_id, data}, context);
+    if (!give_up) {
+      jobs::rescheduleJob(c, job.id, attempts, retry_at, answer.error, now);
+      return okStatus();
+    }
+    jobs::failJob(c, job.id, attempts, answer.error, now);
+    const std::string reason = permanent
+                                   ? "delivery service rejected the order: " + answer.error
+                                   : "delivery initiation failed " + std::to_string(attempts) +
+                                         " times; last error: " + answer.error;
+    review::flagForReview(c, job.aggregate_id, review::kDelivery, reason, now);
+    if (!permanent) {
+      outbox::appendEvent(
+          c,
+          {"DELIVERY_INITIATION_EXHAUSTED",
+           job.aggregate_id,
+           {{"orderId", job.aggregate_id}, {"attempts", attempts}, {"error", answer.error}}},
+          context);
+    }
+    return okStatus();
+  });
+}
+
+}  // namespace outpost::delivery

@@ -1,0 +1,71 @@
+// DeliveryInitiator: gets every order a delivery (SPEC §4.1). The order's commit already
+// holds an INITIATE_DELIVERY job, so nothing is lost if the node dies at any point. One
+// attempt is made right after the commit (bounded by the client's timeout, skipped while
+// the breaker is open); the rest happen in the background with backoff. Outages never
+// lose the order; max_attempts or a permanent rejection send it to manual review.
+// Thread-safe: an order is attempted by one thread at a time.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "clients/delivery_client.h"
+#include "idempotency/idempotency.h"
+#include "jobs/job_store.h"
+#include "observability/logger.h"
+#include "outpost/clock.h"
+#include "outpost/config.h"
+#include "resilience/circuit_breaker.h"
+#include "store/store.h"
+
+namespace outpost::delivery {
+
+struct DeliveryDependencies {
+  store::Store& store;
+  const Clock& clock;
+  Random& random;
+  resilience::CircuitBreaker& breaker;
+  clients::DeliveryClient* client;  // nullptr: no delivery URL, jobs wait
+  RetryConfig retry;
+  std::string node_id;
+  observability::Logger& log;
+  // Wakes the background pass: the attempt after commit did not deliver, so a retry is
+  // now waiting that the sleeping pass does not know about.
+  std::function<void()> wake_background;
+};
+
+class DeliveryInitiator {
+ public:
+  explicit DeliveryInitiator(DeliveryDependencies deps) : deps_(std::move(deps)) {}
+
+  // The one attempt after POST /v1/orders committed; the delivery id on success. A
+  // success also updates the stored idempotent response, which is this answer.
+  std::optional<std::string> attemptAfterCommit(const std::string& order_id);
+
+  // One background pass over the due jobs; returns how long to wait before the next.
+  std::chrono::milliseconds runDueJobs();
+
+  // The breaker closed again: every waiting retry is due now (SPEC §4.1 fix).
+  void bringRetriesForward();
+
+ private:
+  enum class Outcome { kInitiated, kRetryLater, kGaveUp, kSkipped, kBreakerOpen };
+  struct Attempt {
+    Outcome outcome = Outcome::kSkipped;
+    std::string delivery_id;
+  };
+
+  Attempt attempt(const jobs::JobRow& job, bool first_answer_pending);
+  Status recordInitiated(const jobs::JobRow& job, const std::string& delivery_id,
+                         bool first_answer_pending);
+  Status recordFailure(const jobs::JobRow& job, const clients::DeliveryAnswer& answer,
+                       bool give_up);
+  std::chrono::milliseconds delayUntilNextJob(bool breaker_open);
+
+  DeliveryDependencies deps_;
+  idempotency::InFlightKeys in_flight_;
+};
+
+}  // namespace outpost::delivery

@@ -1,0 +1,62 @@
+#include "jobs/job_runner.h"
+
+namespace outpost::jobs {
+namespace {
+
+// After a pass that threw, wait this long rather than spin on a persistent fault.
+constexpr std::chrono::milliseconds kDelayAfterCrash(1000);
+
+}  // namespace
+
+JobRunner::~JobRunner() { stop(); }
+
+void JobRunner::add(const std::string& name, Job job) {
+  std::lock_guard lock(mutex_);
+  slots_[name].job = std::move(job);
+}
+
+void JobRunner::start() {
+  std::lock_guard lock(mutex_);
+  for (auto& [name, slot] : slots_) {
+    slot.thread = std::thread([this, &name = name, &slot = slot] { loop(name, slot); });
+  }
+}
+
+void JobRunner::wake(const std::string& name) {
+  {
+    std::lock_guard lock(mutex_);
+    auto it = slots_.find(name);
+    if (it == slots_.end()) return;
+    it->second.woken = true;
+  }
+  changed_.notify_all();
+}
+
+void JobRunner::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  for (auto& [name, slot] : slots_) {
+    if (slot.thread.joinable()) slot.thread.join();
+  }
+}
+
+void JobRunner::loop(const std::string& name, Slot& slot) {
+  for (;;) {
+    std::chrono::milliseconds delay = kDelayAfterCrash;
+    try {
+      delay = slot.job();
+    } catch (const std::exception& e) {
+      log_.error("background job failed", {{"job", name}, {"error", e.what()}});
+    }
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, delay, [&] { return stopping_ || slot.woken; });
+    if (stopping_) return;
+    slot.woken = false;
+  }
+}
+
+}  // namespace outpost::jobs

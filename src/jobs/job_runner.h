@@ -1,0 +1,55 @@
+// JobRunner: the one owner of background threads. Each job runs on its own thread: it
+// runs, says how long until it wants to run again, and sleeps until then, until someone
+// wakes it early (new work was committed, a breaker closed) or the node stops. stop()
+// lets a running job finish and joins every thread. Thread-safe after start().
+//
+// The waiting here is real time on purpose: job logic takes its time from the injected
+// Clock and is tested by calling it directly; this class only schedules.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "observability/logger.h"
+
+namespace outpost::jobs {
+
+class JobRunner {
+ public:
+  // Runs one pass of a job and returns the delay until the next pass.
+  using Job = std::function<std::chrono::milliseconds()>;
+
+  explicit JobRunner(observability::Logger& log) : log_(log) {}
+  ~JobRunner();
+  JobRunner(const JobRunner&) = delete;
+  JobRunner& operator=(const JobRunner&) = delete;
+
+  // Before start() only.
+  void add(const std::string& name, Job job);
+  void start();
+  // Runs the job as soon as its thread is free; a wake during a pass causes one more pass.
+  void wake(const std::string& name);
+  void stop();
+
+ private:
+  struct Slot {
+    Job job;
+    bool woken = false;
+    std::thread thread;
+  };
+  void loop(const std::string& name, Slot& slot);
+
+  observability::Logger& log_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::map<std::string, Slot> slots_;
+  bool stopping_ = false;
+};
+
+}  // namespace outpost::jobs

@@ -1,0 +1,83 @@
+#include "orders/availability_recheck.h"
+
+#include "orders/availability.h"
+#include "orders/order_repository.h"
+#include "outbox/outbox.h"
+#include "review/review_store.h"
+
+namespace outpost::orders {
+namespace {
+
+constexpr int kJobsPerPass = 50;
+
+}  // namespace
+
+std::chrono::milliseconds AvailabilityRechecker::runDueJobs() {
+  const std::chrono::milliseconds interval(deps_.recheck_interval_ms);
+  auto due = deps_.store.read([&](store::Connection& c) {
+    return jobs::dueJobs(c, kRecheckAvailability, deps_.clock.wallMillis(), kJobsPerPass);
+  });
+  if (!due) return interval;
+  for (const auto& job : *due) {
+    if (!recheck(job)) break;  // the service is still down: the rest would fail too
+  }
+  return interval;
+}
+
+bool AvailabilityRechecker::recheck(const jobs::JobRow& job) {
+  auto order =
+      deps_.store.read([&](store::Connection& c) { return findOrder(c, job.aggregate_id, false); });
+  if (!order) return false;
+  const std::int64_t now = deps_.clock.wallMillis();
+  if (!*order) {
+    (void)deps_.store.write([&](store::Connection& c) {
+      jobs::completeJob(c, job.id, job.attempts, now);
+      return okStatus();
+    });
+    return true;
+  }
+  auto permit = deps_.breaker.tryAcquire();
+  if (!permit) return false;
+  const auto requested = requestedQuantities((*order)->items);
+  std::vector<std::string> ids;
+  for (const auto& [product, quantity] : requested) ids.push_back(product);
+  const clients::AvailabilityAnswer answer = deps_.client.check(ids);
+  const bool answered = answer.call_class == clients::CallClass::kSuccess;
+  deps_.breaker.record(*permit, answer.call_class == clients::CallClass::kRetriable
+                                    ? (answer.timed_out ? resilience::CallResult::kTimeout
+                                                        : resilience::CallResult::kFailure)
+                                    : resilience::CallResult::kSuccess);
+  if (!answered) {
+    (void)deps_.store.write([&](store::Connection& c) {
+      jobs::rescheduleJob(c, job.id, job.attempts + 1, now + deps_.recheck_interval_ms,
+                          answer.error, now);
+      return okStatus();
+    });
+    return false;
+  }
+  const AvailabilityVerdict verdict = judgeAvailability(requested, answer);
+  const bool confirmed = verdict.kind == AvailabilityVerdict::Kind::kAvailable;
+  auto written = deps_.store.write([&](store::Connection& c) -> Status {
+    outbox::EventContext context{deps_.node_id, now, deps_.random};
+    if (confirmed) {
+      review::resolveReview(c, job.aggregate_id, review::kAvailability,
+                            "availability confirmed by the product service", now);
+      outbox::appendEvent(c,
+                          {"AVAILABILITY_CONFIRMED",
+                           job.aggregate_id,
+                           {{"orderId", job.aggregate_id}, {"productIds", ids}}},
+                          context);
+    } else {
+      review::flagForReview(c, job.aggregate_id, review::kAvailability, verdict.reason, now);
+    }
+    jobs::completeJob(c, job.id, job.attempts + 1, now);
+    return okStatus();
+  });
+  if (written) {
+    deps_.log.info(confirmed ? "availability confirmed" : "availability re-check found shortages",
+                   {{"orderId", job.aggregate_id}, {"reason", verdict.reason}});
+  }
+  return true;
+}
+
+}  // namespace outpost::orders

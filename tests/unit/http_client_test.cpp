@@ -1,0 +1,288 @@
+#include "clients/http_client.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace outpost::clients {
+namespace {
+
+// Polls `condition` (a server thread's progress) for up to `limit`.
+template <typename Condition>
+bool eventually(Condition condition, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+// A port nothing listens on: bound, read back, closed.
+int closedLoopbackPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  socklen_t length = sizeof address;
+  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+struct Received {
+  std::string method;
+  std::string body;
+  std::string content_type;
+  std::string custom_header;
+};
+
+class HttpClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_.new_task_queue = [] { return new httplib::ThreadPool(32); };
+    server_.set_tcp_nodelay(true);
+    server_.set_keep_alive_max_count(1000);
+    server_.Get(R"(/status/(\d+))", [](const httplib::Request& req, httplib::Response& res) {
+      res.status = std::stoi(req.matches[1].str());
+      res.set_content("status " + req.matches[1].str(), "text/plain");
+    });
+    auto record = [this](const httplib::Request& req, httplib::Response& res) {
+      {
+        std::lock_guard lock(mutex_);
+        received_.method = req.method;
+        received_.body = req.body;
+        received_.content_type = req.get_header_value("Content-Type");
+        received_.custom_header = req.get_header_value("X-Outpost-Test");
+      }
+      res.status = 201;
+      res.set_content(R"({"created":true})", "application/json");
+    };
+    server_.Post("/echo", record);
+    server_.Put("/echo", record);
+    server_.Get("/port", [](const httplib::Request& req, httplib::Response& res) {
+      res.set_content(std::to_string(req.remote_port), "text/plain");
+    });
+    server_.Get("/hang", [this](const httplib::Request&, httplib::Response& res) {
+      std::unique_lock lock(mutex_);
+      released_.wait(lock, [this] { return release_; });
+      res.set_content("late", "text/plain");
+    });
+    server_.Get("/big", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(std::string(4096, 'x'), "text/plain");
+    });
+    server_.Get("/big-chunked", [](const httplib::Request&, httplib::Response& res) {
+      res.set_chunked_content_provider("text/plain", [](size_t, httplib::DataSink& sink) {
+        const std::string chunk(1024, 'y');
+        for (int i = 0; i < 4; ++i) sink.write(chunk.data(), chunk.size());
+        sink.done();
+        return true;
+      });
+    });
+    server_.Get("/redirect", [](const httplib::Request&, httplib::Response& res) {
+      res.set_redirect("/status/200");
+    });
+
+    server_.set_socket_options([this](socket_t sock) { listen_socket_ = sock; });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    ASSERT_GT(port_, 0);
+    // httplib listens with a backlog of 5; concurrent connects would overflow it.
+    ASSERT_EQ(::listen(listen_socket_, SOMAXCONN), 0);
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    ASSERT_TRUE(eventually([this] { return server_.is_running(); }));
+  }
+
+  void TearDown() override {
+    client_.reset();  // closes its keep-alive connections, so the server's threads end
+    {
+      std::lock_guard lock(mutex_);
+      release_ = true;
+    }
+    released_.notify_all();
+    if (thread_.joinable()) {
+      server_.stop();
+      thread_.join();
+    }
+  }
+
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+
+  HttpResponse get(const std::string& path) {
+    HttpRequest request;
+    request.url = url(path);
+    return client_->send(request);
+  }
+
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  int listen_socket_ = -1;
+  std::mutex mutex_;
+  std::condition_variable released_;
+  bool release_ = false;
+  Received received_;
+  std::unique_ptr<CurlHttpClient> client_ = std::make_unique<CurlHttpClient>();
+};
+
+TEST(HttpClient, ClassifiesStatuses) {
+  for (int status : {200, 201, 202, 204, 299}) {
+    EXPECT_EQ(classifyStatus(status), CallClass::kSuccess) << status;
+  }
+  for (int status : {0, 408, 429, 500, 502, 503, 504, 599, 600, 42}) {
+    EXPECT_EQ(classifyStatus(status), CallClass::kRetriable) << status;
+  }
+  for (int status : {100, 300, 301, 302, 304, 400, 401, 403, 404, 409, 410, 422, 499}) {
+    EXPECT_EQ(classifyStatus(status), CallClass::kPermanent) << status;
+  }
+}
+
+TEST_F(HttpClientTest, SuccessCarriesTheBody) {
+  for (int status : {200, 201}) {
+    const HttpResponse response = get("/status/" + std::to_string(status));
+    EXPECT_EQ(response.call_class, CallClass::kSuccess);
+    EXPECT_EQ(response.status, status);
+    EXPECT_EQ(response.body, "status " + std::to_string(status));
+    EXPECT_EQ(response.error, "");
+    EXPECT_FALSE(response.timed_out);
+  }
+}
+
+TEST_F(HttpClientTest, ServerErrorsAndThrottlingAreRetriable) {
+  for (int status : {500, 503, 429, 408}) {
+    const HttpResponse response = get("/status/" + std::to_string(status));
+    EXPECT_EQ(response.call_class, CallClass::kRetriable) << status;
+    EXPECT_EQ(response.status, status);
+    EXPECT_EQ(response.error, "HTTP " + std::to_string(status));
+    EXPECT_FALSE(response.timed_out);
+  }
+}
+
+TEST_F(HttpClientTest, OtherClientErrorsArePermanent) {
+  for (int status : {400, 404, 409, 422}) {
+    const HttpResponse response = get("/status/" + std::to_string(status));
+    EXPECT_EQ(response.call_class, CallClass::kPermanent) << status;
+    EXPECT_EQ(response.status, status);
+    EXPECT_EQ(response.body, "status " + std::to_string(status));
+    EXPECT_EQ(response.error, "HTTP " + std::to_string(status));
+  }
+}
+
+TEST_F(HttpClientTest, RedirectsAreNotFollowed) {
+  const HttpResponse response = get("/redirect");
+  EXPECT_EQ(response.status, 302);
+  EXPECT_EQ(response.call_class, CallClass::kPermanent);
+}
+
+TEST_F(HttpClientTest, ConnectionRefusedIsRetriableWithoutStatus) {
+  HttpRequest request;
+  request.url = "http://127.0.0.1:" + std::to_string(closedLoopbackPort()) + "/x";
+  const HttpResponse response = client_->send(request);
+  EXPECT_EQ(response.call_class, CallClass::kRetriable);
+  EXPECT_EQ(response.status, 0);
+  EXPECT_EQ(response.error, "connection refused");
+  EXPECT_FALSE(response.timed_out);
+}
+
+TEST_F(HttpClientTest, HangingServerTimesOut) {
+  HttpRequest request;
+  request.url = url("/hang");
+  request.timeout_ms = 300;
+  const auto started = std::chrono::steady_clock::now();
+  const HttpResponse response = client_->send(request);
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(response.call_class, CallClass::kRetriable);
+  EXPECT_TRUE(response.timed_out);
+  EXPECT_EQ(response.status, 0);
+  EXPECT_EQ(response.error, "timed out after 300 ms");
+  EXPECT_LT(elapsed, std::chrono::milliseconds(300) + std::chrono::seconds(2));
+}
+
+TEST_F(HttpClientTest, HeadersAndBodyArrive) {
+  HttpRequest request;
+  request.method = "POST";
+  request.url = url("/echo");
+  request.headers = {{"X-Outpost-Test", "hello"}};
+  request.body = R"({"orderId":"o-1"})";
+  HttpResponse response = client_->send(request);
+  EXPECT_EQ(response.call_class, CallClass::kSuccess);
+  EXPECT_EQ(response.status, 201);
+  EXPECT_EQ(response.body, R"({"created":true})");
+  {
+    std::lock_guard lock(mutex_);
+    EXPECT_EQ(received_.method, "POST");
+    EXPECT_EQ(received_.body, R"({"orderId":"o-1"})");
+    EXPECT_EQ(received_.content_type, "application/json");  // the default for a body
+    EXPECT_EQ(received_.custom_header, "hello");
+  }
+
+  request.method = "PUT";
+  request.headers = {{"Content-Type", "application/x-amz-json-1.0"}};
+  request.body = std::string(5000, 'b');  // large enough for curl's 100-continue by default
+  response = client_->send(request);
+  EXPECT_EQ(response.call_class, CallClass::kSuccess);
+  std::lock_guard lock(mutex_);
+  EXPECT_EQ(received_.method, "PUT");
+  EXPECT_EQ(received_.body, std::string(5000, 'b'));
+  EXPECT_EQ(received_.content_type, "application/x-amz-json-1.0");
+}
+
+TEST_F(HttpClientTest, SequentialCallsReuseOneConnection) {
+  std::set<std::string> remote_ports;
+  for (int i = 0; i < 6; ++i) {
+    const HttpResponse response = get("/port");
+    ASSERT_EQ(response.call_class, CallClass::kSuccess) << response.error;
+    remote_ports.insert(response.body);
+  }
+  EXPECT_EQ(remote_ports.size(), 1u);
+}
+
+TEST_F(HttpClientTest, BodyOverTheCapIsRetriable) {
+  client_ = std::make_unique<CurlHttpClient>(CurlHttpClientOptions{.max_body_bytes = 2048});
+  for (const char* path : {"/big", "/big-chunked"}) {
+    const HttpResponse response = get(path);
+    EXPECT_EQ(response.call_class, CallClass::kRetriable) << path;
+    EXPECT_EQ(response.error, "response body larger than 2048 bytes") << path;
+    EXPECT_EQ(response.body, "") << path;
+  }
+  EXPECT_EQ(get("/status/200").call_class, CallClass::kSuccess);  // the handle still works
+}
+
+TEST_F(HttpClientTest, InvalidUrlIsRetriable) {
+  HttpRequest request;
+  request.url = "ftp://127.0.0.1/x";
+  const HttpResponse response = client_->send(request);
+  EXPECT_EQ(response.call_class, CallClass::kRetriable);
+  EXPECT_EQ(response.status, 0);
+  EXPECT_NE(response.error, "");
+}
+
+TEST_F(HttpClientTest, ConcurrentCallsAllSucceed) {
+  std::atomic<int> successes{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 20; ++i) {
+        if (get("/status/200").call_class == CallClass::kSuccess) ++successes;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(successes.load(), 160);
+}
+
+}  // namespace
+}  // namespace outpost::clients

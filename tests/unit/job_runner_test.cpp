@@ -1,0 +1,85 @@
+#include "jobs/job_runner.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+namespace outpost::jobs {
+namespace {
+
+// Polls `condition` for up to `limit`: the runner's own threads do the work.
+bool eventually(const std::function<bool()>& condition,
+                std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::yield();
+  }
+  return condition();
+}
+
+struct Fixture {
+  SystemClock clock;
+  std::FILE* sink = std::tmpfile();
+  observability::Logger log{clock, sink};
+  ~Fixture() { std::fclose(sink); }
+};
+
+TEST(JobRunner, WakeRunsAJobThatIsWaitingAnHour) {
+  Fixture f;
+  JobRunner runner(f.log);
+  std::atomic<int> runs = 0;
+  runner.add("slow", [&] {
+    ++runs;
+    return std::chrono::hours(1);
+  });
+  runner.start();
+  ASSERT_TRUE(eventually([&] { return runs == 1; }));
+  runner.wake("slow");
+  EXPECT_TRUE(eventually([&] { return runs == 2; }));
+  runner.stop();
+}
+
+TEST(JobRunner, StopEndsWaitingJobsAtOnce) {
+  Fixture f;
+  JobRunner runner(f.log);
+  std::atomic<int> runs = 0;
+  runner.add("a", [&] {
+    ++runs;
+    return std::chrono::hours(1);
+  });
+  runner.add("b", [&] {
+    ++runs;
+    return std::chrono::hours(1);
+  });
+  runner.start();
+  ASSERT_TRUE(eventually([&] { return runs == 2; }));
+  const auto started = std::chrono::steady_clock::now();
+  runner.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+}
+
+TEST(JobRunner, AJobThatThrowsRunsAgain) {
+  Fixture f;
+  JobRunner runner(f.log);
+  std::atomic<int> runs = 0;
+  runner.add("flaky", [&]() -> std::chrono::milliseconds {
+    if (++runs == 1) throw std::runtime_error("boom");
+    return std::chrono::hours(1);
+  });
+  runner.start();
+  EXPECT_TRUE(eventually([&] { return runs == 2; }));
+  runner.stop();
+}
+
+TEST(JobRunner, WakingAnUnknownJobIsHarmless) {
+  Fixture f;
+  JobRunner runner(f.log);
+  runner.start();
+  runner.wake("nothing");
+  runner.stop();
+}
+
+}  // namespace
+}  // namespace outpost::jobs
