@@ -81,6 +81,8 @@ int serve(const Config& config) {
   const sigset_t signals = shutdownSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // A file-size limit must make writes fail (and the database answer 503), not kill us.
+  signal(SIGXFSZ, SIG_IGN);
 
   SystemClock clock;
   SystemRandom random;

@@ -1,6 +1,7 @@
 #include "delivery/delivery_initiator.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "common/text.h"
 #include "orders/order_json.h"
@@ -20,6 +21,7 @@ constexpr int kJobsPerPass = 50;
 // process, or a clock may have stepped).
 constexpr milliseconds kIdleDelay(60000);
 constexpr milliseconds kMinimumDelay(50);
+constexpr milliseconds kStoreDownDelay(1000);
 
 resilience::CallResult breakerResult(const clients::DeliveryAnswer& answer) {
   // A permanent rejection means the service is up and answering: a success for the breaker.
@@ -45,29 +47,33 @@ std::chrono::milliseconds DeliveryInitiator::runDueJobs() {
   auto due = deps_.store.read([&](store::Connection& c) {
     return jobs::dueJobs(c, jobs::kInitiateDelivery, deps_.clock.wallMillis(), kJobsPerPass);
   });
-  if (!due) return kIdleDelay / 60;  // the store is down: look again soon
-  bool breaker_open = false;
+  if (!due) return kStoreDownDelay;
+  if (due->empty()) probeWithEarliestRetry();
   for (const auto& job : *due) {
-    if (attempt(job, false).outcome == Outcome::kBreakerOpen) {
-      breaker_open = true;
-      break;  // the rest would be rejected too
-    }
+    if (attempt(job, false).outcome == Outcome::kBreakerOpen) break;  // the rest would be too
   }
-  if (!breaker_open && due->size() == static_cast<std::size_t>(kJobsPerPass))
-    return milliseconds(0);
-  return delayUntilNextJob(breaker_open);
+  if (due->size() == static_cast<std::size_t>(kJobsPerPass)) return milliseconds(0);
+  return delayUntilNextJob();
 }
 
-std::chrono::milliseconds DeliveryInitiator::delayUntilNextJob(bool breaker_open) {
-  const std::int64_t now = deps_.clock.wallMillis();
-  if (breaker_open) {
-    const auto until = deps_.breaker.snapshot().next_attempt_wall_ms - now;
-    return std::max(kMinimumDelay, milliseconds(until));
-  }
+void DeliveryInitiator::probeWithEarliestRetry() {
+  if (deps_.breaker.state() != resilience::BreakerState::kHalfOpen) return;
+  auto earliest = deps_.store.read([&](store::Connection& c) {
+    return jobs::dueJobs(c, jobs::kInitiateDelivery, std::numeric_limits<std::int64_t>::max(), 1);
+  });
+  if (earliest && !earliest->empty()) attempt(earliest->front(), false);
+}
+
+std::chrono::milliseconds DeliveryInitiator::delayUntilNextJob() {
   auto next = deps_.store.read(
       [&](store::Connection& c) { return jobs::nextDueAt(c, jobs::kInitiateDelivery); });
-  if (!next || !*next) return kIdleDelay;
-  return std::clamp(milliseconds(**next - now), kMinimumDelay, kIdleDelay);
+  if (!next) return kStoreDownDelay;
+  if (!*next) return kIdleDelay;
+  std::int64_t wake_at = **next;
+  const auto breaker = deps_.breaker.snapshot();
+  // Open: nothing can go before the trial time; then the trial (and maybe all) can.
+  if (breaker.state == resilience::BreakerState::kOpen) wake_at = breaker.next_attempt_wall_ms;
+  return std::clamp(milliseconds(wake_at - deps_.clock.wallMillis()), kMinimumDelay, kIdleDelay);
 }
 
 void DeliveryInitiator::bringRetriesForward() {

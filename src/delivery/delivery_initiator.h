@@ -62,7 +62,11 @@ class DeliveryInitiator {
                          bool first_answer_pending);
   Status recordFailure(const jobs::JobRow& job, const clients::DeliveryAnswer& answer,
                        bool give_up);
-  std::chrono::milliseconds delayUntilNextJob(bool breaker_open);
+  // The breaker closes only through a trial call. When it is ready for one but every
+  // retry is backing off for minutes, the earliest retry goes now as the trial: success
+  // closes the breaker, which brings every other retry forward.
+  void probeWithEarliestRetry();
+  std::chrono::milliseconds delayUntilNextJob();
 
   DeliveryDependencies deps_;
   idempotency::InFlightKeys in_flight_;

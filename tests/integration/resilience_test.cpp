@@ -3,6 +3,7 @@
 // events are in the outbox, and once the fault clears the node converges by itself.
 #include <SQLiteCpp/Database.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -133,6 +134,31 @@ TEST_F(Resilience, DeliveryDownOrdersAreTakenAndDeliveredOnceItReturns) {
     EXPECT_EQ(delivery.deliveriesPerOrder()[id], 1) << id;
     EXPECT_EQ(events(id, "DELIVERY_INITIATED"), 1) << id;
   }
+}
+
+TEST_F(Resilience, RecoveryDoesNotWaitOutTheBackoff) {
+  FakeDeliveryService delivery;
+  delivery.setFault(Fault::kRefuse);
+  auto env = fastRecovery();
+  env["OUTPOST_DELIVERY_SERVICE_URL"] = delivery.url();
+  env.erase("OUTPOST_DELIVERY_SERVICE_RETRY_INITIAL_DELAY_MS");  // the default: 1 min
+  env.erase("OUTPOST_DELIVERY_SERVICE_RETRY_MAX_DELAY_MS");
+  start(env);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 8; ++i) ids.push_back(postOrder()["id"]);
+  delivery.setFault(Fault::kNone);
+  // Retries are due in 48-72 s; the breaker's trial (500 ms reset) closes it and brings
+  // them all forward.
+  EXPECT_TRUE(eventually(
+      [&] {
+        for (const auto& id : ids) {
+          if (!getOrder(id)["deliveryId"].is_string()) return false;
+        }
+        return true;
+      },
+      seconds(15)))
+      << node_->logs();
+  for (const auto& id : ids) EXPECT_EQ(delivery.deliveriesPerOrder()[id], 1) << id;
 }
 
 TEST_F(Resilience, DeliveryHangingIsBoundedByTheTimeout) {
@@ -324,6 +350,51 @@ TEST_F(Resilience, DatabaseBreakerAnswers503AtOnceAndRecoversThroughItsTrial) {
       seconds(5)));
   SQLite::Database db(node_->database(), SQLite::OPEN_READONLY);
   EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM orders").getInt(), 1);
+}
+
+TEST_F(Resilience, UnwritableDatabaseFileAnswers503AndRecovers) {
+  auto env = fastRecovery();
+  env["OUTPOST_BREAKERS_DATABASE_RESET_TIMEOUT_MS"] = "500";
+  start(env);
+  postOrder();
+  // The node may no longer grow any file (RLIMIT_FSIZE): every write to the database
+  // fails as it would on a full or read-only disk, without root-only tricks.
+  rlimit none{0, RLIM_INFINITY};
+  ASSERT_EQ(prlimit(node_->pid(), RLIMIT_FSIZE, &none, nullptr), 0);
+  for (int i = 0; i < 3; ++i) {
+    auto response = client_->Post("/v1/orders", kOrder, "application/json");
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 503) << response->body;
+    EXPECT_EQ(response->get_header_value("Content-Type"), "application/problem+json");
+  }
+  rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
+  ASSERT_EQ(prlimit(node_->pid(), RLIMIT_FSIZE, &unlimited, nullptr), 0);
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto response = client_->Post("/v1/orders", kOrder, "application/json");
+        return response && response->status == 201;
+      },
+      seconds(5)))
+      << node_->logs();
+  SQLite::Database db(node_->database(), SQLite::OPEN_READONLY);
+  EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM orders").getInt(), 2);
+  EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM"
+                          " outbox_events e WHERE e.aggregate_id = o.id)")
+                .getInt(),
+            0);
+}
+
+TEST_F(Resilience, AnOrderWithoutAnAddressIsDeliveredToo) {
+  FakeDeliveryService delivery;
+  auto env = fastRecovery();
+  env["OUTPOST_DELIVERY_SERVICE_URL"] = delivery.url();
+  start(env);
+  auto response =
+      client_->Post("/v1/orders", R"({"customerId":"c","items":[{"productId":"p","quantity":1}]})",
+                    "application/json");
+  ASSERT_TRUE(response);
+  ASSERT_EQ(response->status, 201);
+  EXPECT_TRUE(json::parse(response->body)["deliveryId"].is_string()) << response->body;
 }
 
 TEST_F(Resilience, AnOpenBreakerSurvivesARestart) {

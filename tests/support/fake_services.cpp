@@ -376,7 +376,8 @@ void FakeDeliveryService::addRoutes(httplib::Server& server) {
     if (!body.is_object() || !body.contains("orderId") || !body["orderId"].is_string() ||
         body["orderId"].get<std::string>().empty() || !body.contains("items") ||
         !body["items"].is_array() || !body.contains("shippingAddress") ||
-        body["shippingAddress"].is_null()) {
+        !(body["shippingAddress"].is_object() || body["shippingAddress"].is_null())) {
+      // An order without an address (a pickup) sends "shippingAddress": null.
       problem(response, 400, "expected {\"orderId\", \"items\": [...], \"shippingAddress\"}");
       return;
     }

@@ -55,6 +55,7 @@ class NodeProcess {
   ~NodeProcess();
 
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   const std::string& database() const { return database_; }
   std::unique_ptr<httplib::Client> client() const;
   std::string logs() const;
