@@ -1,5 +1,4 @@
 #include <SQLiteCpp/Backup.h>
-#include <sqlite3.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -138,12 +137,9 @@ int runBackup(const Config& config, const std::string& destination) {
     source.setBusyTimeout(static_cast<int>(config.database_busy_timeout_ms));
     SQLite::Database target(destination, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     SQLite::Backup backup(target, source);
-    // Steps of 1000 pages let the node keep writing between them; progress for big files.
-    while (backup.executeStep(1000) != SQLITE_DONE) {
-      std::fprintf(stderr, "backup: %d of %d pages\n",
-                   backup.getTotalPageCount() - backup.getRemainingPageCount(),
-                   backup.getTotalPageCount());
-    }
+    // One step: in WAL mode it holds only a read snapshot, so the node keeps writing; in
+    // smaller steps every commit of the node would restart the copy.
+    backup.executeStep(-1);
     return backup.getTotalPageCount();
   });
   if (!copied) {

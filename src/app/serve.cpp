@@ -149,8 +149,9 @@ int serve(const Config& config) {
     });
   }
 
-  runner.add(kDeliveryJob, [&] { return delivery.runDueJobs(); });
-  if (recheck) runner.add(kRecheckJob, [&] { return recheck->runDueJobs(); });
+  const auto stop_requested = [&runner] { return runner.stopRequested(); };
+  runner.add(kDeliveryJob, [&] { return delivery.runDueJobs(stop_requested); });
+  if (recheck) runner.add(kRecheckJob, [&] { return recheck->runDueJobs(stop_requested); });
 
   http::HttpServer server({config, orders, **store, log});
   auto port = server.bind();

@@ -96,11 +96,10 @@ const BreakerDefaults kBreakerDefaults[] = {
     {"product-service", 50, 30'000, 10,
      [](const Config& c) { return c.product_service.timeout_ms; }},
     // A busy timeout of 0 says "do not wait for locks", not how long a query may run.
+    // A trial write may queue behind a batch that is itself waiting out the busy
+    // timeout, then wait once more: give it both, and a second to spare.
     {"database", 60, 20'000, 10,
-     [](const Config& c) {
-       return c.database_busy_timeout_ms > 0 ? c.database_busy_timeout_ms
-                                             : BreakerConfig{}.timeout_ms;
-     }},
+     [](const Config& c) { return 2 * c.database_busy_timeout_ms + 1000; }},
     {"events", 50, 30'000, 5, [](const Config&) { return std::int64_t{10'000}; }},
 };
 

@@ -23,6 +23,9 @@ constexpr milliseconds kIdleDelay(60000);
 constexpr milliseconds kMinimumDelay(50);
 constexpr milliseconds kStoreDownDelay(1000);
 
+// Another thread finished this attempt first; the savepoint drops what was written.
+Error alreadyHandled() { return Error::conflict("the delivery job was already handled"); }
+
 resilience::CallResult breakerResult(const clients::DeliveryAnswer& answer) {
   // A permanent rejection means the service is up and answering: a success for the breaker.
   if (answer.call_class != clients::CallClass::kRetriable) return resilience::CallResult::kSuccess;
@@ -42,7 +45,8 @@ std::optional<std::string> DeliveryInitiator::attemptAfterCommit(const std::stri
   return std::nullopt;
 }
 
-std::chrono::milliseconds DeliveryInitiator::runDueJobs() {
+std::chrono::milliseconds DeliveryInitiator::runDueJobs(
+    const std::function<bool()>& stop_requested) {
   if (deps_.client == nullptr) return kIdleDelay;
   auto due = deps_.store.read([&](store::Connection& c) {
     return jobs::dueJobs(c, jobs::kInitiateDelivery, deps_.clock.wallMillis(), kJobsPerPass);
@@ -50,6 +54,7 @@ std::chrono::milliseconds DeliveryInitiator::runDueJobs() {
   if (!due) return kStoreDownDelay;
   if (due->empty()) probeWithEarliestRetry();
   for (const auto& job : *due) {
+    if (stop_requested()) return kIdleDelay;
     if (attempt(job, false).outcome == Outcome::kBreakerOpen) break;  // the rest would be too
   }
   if (due->size() == static_cast<std::size_t>(kJobsPerPass)) return milliseconds(0);
@@ -93,6 +98,9 @@ DeliveryInitiator::Attempt DeliveryInitiator::attempt(const jobs::JobRow& job,
   if (deps_.client == nullptr) return {};
   if (!in_flight_.tryClaim(job.aggregate_id)) return {};
   idempotency::KeyClaim claim(in_flight_, job.aggregate_id);
+  // The row may be stale (read before another thread's attempt finished): only the job
+  // as it is now, still pending with the same attempts, may be tried.
+  if (!stillPending(job)) return {};
   auto order = deps_.store.read(
       [&](store::Connection& c) { return orders::findOrder(c, job.aggregate_id, false); });
   if (!order || !*order) return {};
@@ -114,12 +122,19 @@ DeliveryInitiator::Attempt DeliveryInitiator::attempt(const jobs::JobRow& job,
   return {give_up ? Outcome::kGaveUp : Outcome::kRetryLater, ""};
 }
 
+bool DeliveryInitiator::stillPending(const jobs::JobRow& job) {
+  auto current = deps_.store.read([&](store::Connection& c) {
+    return jobs::pendingJobFor(c, jobs::kInitiateDelivery, job.aggregate_id);
+  });
+  return current && *current && (*current)->id == job.id && (*current)->attempts == job.attempts;
+}
+
 Status DeliveryInitiator::recordInitiated(const jobs::JobRow& job, const std::string& delivery_id,
                                           bool first_answer_pending) {
   const std::int64_t now = deps_.clock.wallMillis();
   return deps_.store.write([&](store::Connection& c) -> Status {
+    if (!jobs::completeJob(c, job, job.attempts + 1, now)) return alreadyHandled();
     orders::setDeliveryId(c, job.aggregate_id, delivery_id, now);
-    jobs::completeJob(c, job.id, job.attempts + 1, now);
     outbox::EventContext context{deps_.node_id, now, deps_.random};
     outbox::appendEvent(c,
                         {"DELIVERY_INITIATED",
@@ -148,6 +163,10 @@ Status DeliveryInitiator::recordFailure(const jobs::JobRow& job,
       now + resilience::backoffDelayMs({deps_.retry.initial_delay_ms, deps_.retry.max_delay_ms},
                                        attempts, deps_.random);
   return deps_.store.write([&](store::Connection& c) -> Status {
+    const bool updated = give_up
+                             ? jobs::failJob(c, job, attempts, answer.error, now)
+                             : jobs::rescheduleJob(c, job, attempts, retry_at, answer.error, now);
+    if (!updated) return alreadyHandled();
     outbox::EventContext context{deps_.node_id, now, deps_.random};
     json data = {{"orderId", job.aggregate_id},
                  {"attempt", attempts},
@@ -155,11 +174,7 @@ Status DeliveryInitiator::recordFailure(const jobs::JobRow& job,
                  {"permanent", permanent},
                  {"retryAfter", give_up ? json(nullptr) : json(formatTimestamp(retry_at))}};
     outbox::appendEvent(c, {"DELIVERY_INITIATION_FAILED", job.aggregate_id, data}, context);
-    if (!give_up) {
-      jobs::rescheduleJob(c, job.id, attempts, retry_at, answer.error, now);
-      return okStatus();
-    }
-    jobs::failJob(c, job.id, attempts, answer.error, now);
+    if (!give_up) return okStatus();
     const std::string reason = permanent
                                    ? "delivery service rejected the order: " + answer.error
                                    : "delivery initiation failed " + std::to_string(attempts) +

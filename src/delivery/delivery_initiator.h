@@ -45,7 +45,8 @@ class DeliveryInitiator {
   std::optional<std::string> attemptAfterCommit(const std::string& order_id);
 
   // One background pass over the due jobs; returns how long to wait before the next.
-  std::chrono::milliseconds runDueJobs();
+  // `stop_requested` is checked between jobs, so shutdown does not wait for a whole pass.
+  std::chrono::milliseconds runDueJobs(const std::function<bool()>& stop_requested);
 
   // The breaker closed again: every waiting retry is due now (SPEC §4.1 fix).
   void bringRetriesForward();
@@ -58,6 +59,7 @@ class DeliveryInitiator {
   };
 
   Attempt attempt(const jobs::JobRow& job, bool first_answer_pending);
+  bool stillPending(const jobs::JobRow& job);
   Status recordInitiated(const jobs::JobRow& job, const std::string& delivery_id,
                          bool first_answer_pending);
   Status recordFailure(const jobs::JobRow& job, const clients::DeliveryAnswer& answer,

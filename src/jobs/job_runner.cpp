@@ -37,6 +37,7 @@ void JobRunner::stop() {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
     stopping_ = true;
+    stop_requested_ = true;
   }
   changed_.notify_all();
   for (auto& [name, slot] : slots_) {

@@ -7,6 +7,7 @@
 // Clock and is tested by calling it directly; this class only schedules.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -36,6 +37,8 @@ class JobRunner {
   // Runs the job as soon as its thread is free; a wake during a pass causes one more pass.
   void wake(const std::string& name);
   void stop();
+  // True once stop() was called: a long pass checks it between items and returns.
+  bool stopRequested() const { return stop_requested_; }
 
  private:
   struct Slot {
@@ -50,6 +53,7 @@ class JobRunner {
   std::condition_variable changed_;
   std::map<std::string, Slot> slots_;
   bool stopping_ = false;
+  std::atomic<bool> stop_requested_ = false;
 };
 
 }  // namespace outpost::jobs

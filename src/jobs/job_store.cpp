@@ -23,17 +23,18 @@ JobRow readJob(SQLite::Statement& row) {
           row.getColumn(4).getInt(),    row.getColumn(5).getInt64()};
 }
 
-void finishJob(store::Connection& connection, std::int64_t id, const char* status, int attempts,
+bool finishJob(store::Connection& connection, const JobRow& job, const char* status, int attempts,
                const std::optional<std::string>& last_error, std::int64_t now_millis) {
   auto update = connection.prepare(
       "UPDATE jobs SET status = ?, attempts = ?, last_error = COALESCE(?, last_error),"
-      " updated_at = ? WHERE id = ?");
+      " updated_at = ? WHERE id = ? AND status = 'PENDING' AND attempts = ?");
   update->bind(1, status);
   update->bind(2, attempts);
   if (last_error) update->bind(3, *last_error);
   update->bind(4, now_millis);
-  update->bind(5, id);
-  update->exec();
+  update->bind(5, job.id);
+  update->bind(6, job.attempts);
+  return update->exec() == 1;
 }
 
 }  // namespace
@@ -72,28 +73,29 @@ std::optional<std::int64_t> nextDueAt(store::Connection& connection, const std::
   return query->getColumn(0).getInt64();
 }
 
-void completeJob(store::Connection& connection, std::int64_t id, int attempts,
+bool completeJob(store::Connection& connection, const JobRow& job, int attempts,
                  std::int64_t now_millis) {
-  finishJob(connection, id, "DONE", attempts, std::nullopt, now_millis);
+  return finishJob(connection, job, "DONE", attempts, std::nullopt, now_millis);
 }
 
-void failJob(store::Connection& connection, std::int64_t id, int attempts,
+bool failJob(store::Connection& connection, const JobRow& job, int attempts,
              const std::string& last_error, std::int64_t now_millis) {
-  finishJob(connection, id, "FAILED", attempts, last_error, now_millis);
+  return finishJob(connection, job, "FAILED", attempts, last_error, now_millis);
 }
 
-void rescheduleJob(store::Connection& connection, std::int64_t id, int attempts,
+bool rescheduleJob(store::Connection& connection, const JobRow& job, int attempts,
                    std::int64_t next_run_at, const std::string& last_error,
                    std::int64_t now_millis) {
   auto update = connection.prepare(
       "UPDATE jobs SET attempts = ?, next_run_at = ?, last_error = ?, updated_at = ?"
-      " WHERE id = ?");
+      " WHERE id = ? AND status = 'PENDING' AND attempts = ?");
   update->bind(1, attempts);
   update->bind(2, next_run_at);
   update->bind(3, last_error);
   update->bind(4, now_millis);
-  update->bind(5, id);
-  update->exec();
+  update->bind(5, job.id);
+  update->bind(6, job.attempts);
+  return update->exec() == 1;
 }
 
 int bringForward(store::Connection& connection, const std::string& kind, std::int64_t now_millis) {

@@ -42,12 +42,15 @@ std::optional<JobRow> pendingJobFor(store::Connection& connection, const std::st
 // When the next PENDING job of `kind` is due, if any.
 std::optional<std::int64_t> nextDueAt(store::Connection& connection, const std::string& kind);
 
-void completeJob(store::Connection& connection, std::int64_t id, int attempts,
+// Each of these finishes one attempt at `job` as it was read: they return false, and
+// change nothing, when the job is no longer PENDING with job.attempts attempts (another
+// thread got there first). `attempts` is the new count.
+bool completeJob(store::Connection& connection, const JobRow& job, int attempts,
                  std::int64_t now_millis);
-void rescheduleJob(store::Connection& connection, std::int64_t id, int attempts,
+bool rescheduleJob(store::Connection& connection, const JobRow& job, int attempts,
                    std::int64_t next_run_at, const std::string& last_error,
                    std::int64_t now_millis);
-void failJob(store::Connection& connection, std::int64_t id, int attempts,
+bool failJob(store::Connection& connection, const JobRow& job, int attempts,
              const std::string& last_error, std::int64_t now_millis);
 // Makes every PENDING job of `kind` due now; returns how many were moved.
 int bringForward(store::Connection& connection, const std::string& kind, std::int64_t now_millis);

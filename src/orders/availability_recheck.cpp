@@ -12,16 +12,20 @@ constexpr int kJobsPerPass = 50;
 
 }  // namespace
 
-std::chrono::milliseconds AvailabilityRechecker::runDueJobs() {
+std::chrono::milliseconds AvailabilityRechecker::runDueJobs(
+    const std::function<bool()>& stop_requested) {
   const std::chrono::milliseconds interval(deps_.recheck_interval_ms);
   auto due = deps_.store.read([&](store::Connection& c) {
     return jobs::dueJobs(c, kRecheckAvailability, deps_.clock.wallMillis(), kJobsPerPass);
   });
   if (!due) return interval;
   for (const auto& job : *due) {
-    if (!recheck(job)) break;  // the service is still down: the rest would fail too
+    if (stop_requested()) return interval;
+    if (!recheck(job)) return interval;  // the service is still down: the rest would fail too
   }
-  return interval;
+  // A full batch: more may be due (a long outage leaves many); go on at once.
+  return due->size() == static_cast<std::size_t>(kJobsPerPass) ? std::chrono::milliseconds(0)
+                                                               : interval;
 }
 
 bool AvailabilityRechecker::recheck(const jobs::JobRow& job) {
@@ -31,7 +35,7 @@ bool AvailabilityRechecker::recheck(const jobs::JobRow& job) {
   const std::int64_t now = deps_.clock.wallMillis();
   if (!*order) {
     (void)deps_.store.write([&](store::Connection& c) {
-      jobs::completeJob(c, job.id, job.attempts, now);
+      (void)jobs::completeJob(c, job, job.attempts, now);
       return okStatus();
     });
     return true;
@@ -49,8 +53,8 @@ bool AvailabilityRechecker::recheck(const jobs::JobRow& job) {
                                     : resilience::CallResult::kSuccess);
   if (!answered) {
     (void)deps_.store.write([&](store::Connection& c) {
-      jobs::rescheduleJob(c, job.id, job.attempts + 1, now + deps_.recheck_interval_ms,
-                          answer.error, now);
+      (void)jobs::rescheduleJob(c, job, job.attempts + 1, now + deps_.recheck_interval_ms,
+                                answer.error, now);
       return okStatus();
     });
     return false;
@@ -58,6 +62,9 @@ bool AvailabilityRechecker::recheck(const jobs::JobRow& job) {
   const AvailabilityVerdict verdict = judgeAvailability(requested, answer);
   const bool confirmed = verdict.kind == AvailabilityVerdict::Kind::kAvailable;
   auto written = deps_.store.write([&](store::Connection& c) -> Status {
+    if (!jobs::completeJob(c, job, job.attempts + 1, now)) {
+      return Error::conflict("the re-check was already handled");
+    }
     outbox::EventContext context{deps_.node_id, now, deps_.random};
     if (confirmed) {
       review::resolveReview(c, job.aggregate_id, review::kAvailability,
@@ -70,7 +77,6 @@ bool AvailabilityRechecker::recheck(const jobs::JobRow& job) {
     } else {
       review::flagForReview(c, job.aggregate_id, review::kAvailability, verdict.reason, now);
     }
-    jobs::completeJob(c, job.id, job.attempts + 1, now);
     return okStatus();
   });
   if (written) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "clients/product_client.h"
@@ -34,7 +35,8 @@ class AvailabilityRechecker {
   explicit AvailabilityRechecker(RecheckDependencies deps) : deps_(std::move(deps)) {}
 
   // One pass over the due re-checks; returns how long to wait before the next.
-  std::chrono::milliseconds runDueJobs();
+  // `stop_requested` is checked between jobs, so shutdown does not wait for a whole pass.
+  std::chrono::milliseconds runDueJobs(const std::function<bool()>& stop_requested);
 
  private:
   // False when the product service could not answer (the job waits for the next pass).

@@ -12,7 +12,8 @@ BorrowedStatement::~BorrowedStatement() {
 }
 
 Connection::Connection(const ConnectionOptions& options)
-    : db_(options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX) {
+    : db_(options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX |
+                            (options.create ? SQLite::OPEN_CREATE : 0)) {
   db_.setBusyTimeout(static_cast<int>(options.busy_timeout_ms));
   db_.exec("PRAGMA journal_mode=WAL");
   // FULL: a 201 means the order survives power loss, not just a process crash.

@@ -19,6 +19,9 @@ struct ConnectionOptions {
   std::int64_t busy_timeout_ms = 2000;
   bool query_only = false;          // read connections refuse writes
   bool manual_checkpoints = false;  // the writer leaves WAL checkpoints to a background thread
+  // Only the writer creates the file: a reader opened after the file vanished must fail
+  // (an outage), not make a new empty database.
+  bool create = true;
 };
 
 // A prepared statement borrowed from the cache; reset on release, so an unfinished read

@@ -14,15 +14,15 @@ namespace {
 constexpr std::size_t kMaxBatch = 512;
 
 ConnectionOptions writerOptions(const StoreOptions& options) {
-  return {options.path, options.busy_timeout_ms, false, true};
+  return {options.path, options.busy_timeout_ms, false, true, true};
 }
 
 ConnectionOptions readerOptions(const StoreOptions& options) {
-  return {options.path, options.busy_timeout_ms, true, false};
+  return {options.path, options.busy_timeout_ms, true, false, false};
 }
 
 ConnectionOptions checkpointerOptions(const StoreOptions& options) {
-  return {options.path, options.busy_timeout_ms, false, false};
+  return {options.path, options.busy_timeout_ms, false, false, false};
 }
 
 // An unusable store fails the whole batch (SQLite may already have rolled it back); any

@@ -109,7 +109,7 @@ TEST_F(ConfigTest, BreakerDefaultsFollowTheDesign) {
   };
   const Expected expected[] = {{"delivery-service", 40, 60000, 5, 3000},
                                {"product-service", 50, 30000, 10, 2000},
-                               {"database", 60, 20000, 10, 2000},
+                               {"database", 60, 20000, 10, 5000},
                                {"events", 50, 30000, 5, 10000}};
   auto config = loadEnv({});
   ASSERT_TRUE(config.ok()) << config.error().message;
@@ -308,7 +308,7 @@ TEST_F(ConfigTest, BreakerTimeoutFollowsServiceTimeout) {
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->breakers.at("delivery-service").timeout_ms, 4500);
   EXPECT_EQ(config->breakers.at("product-service").timeout_ms, 1234);
-  EXPECT_EQ(config->breakers.at("database").timeout_ms, 777);
+  EXPECT_EQ(config->breakers.at("database").timeout_ms, 2 * 777 + 1000);
   EXPECT_EQ(config->breakers.at("events").timeout_ms, 1500);
 }
 
@@ -323,7 +323,7 @@ TEST_F(ConfigTest, ZeroBusyTimeoutKeepsAUsableDatabaseBreakerTimeout) {
   auto config = loadEnv({{"OUTPOST_DATABASE_BUSY_TIMEOUT_MS", "0"}});
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->database_busy_timeout_ms, 0);
-  EXPECT_EQ(config->breakers.at("database").timeout_ms, 10000);
+  EXPECT_EQ(config->breakers.at("database").timeout_ms, 1000);
 }
 
 TEST_F(ConfigTest, BadUrlsAreRejectedNamingTheKey) {
