@@ -74,6 +74,13 @@ class Resilience : public ::testing::Test {
     return query.getColumn(0).getInt();
   }
 
+  bool allDelivered(const std::vector<std::string>& ids) {
+    for (const auto& id : ids) {
+      if (!getOrder(id)["deliveryId"].is_string()) return false;
+    }
+    return true;
+  }
+
   int openReviews(const std::string& order_id) {
     SQLite::Database db(node_->database(), SQLite::OPEN_READONLY);
     SQLite::Statement query(
@@ -117,15 +124,7 @@ TEST_F(Resilience, DeliveryDownOrdersAreTakenAndDeliveredOnceItReturns) {
 
   delivery.setFault(Fault::kNone);
   const auto back = std::chrono::steady_clock::now();
-  EXPECT_TRUE(eventually(
-      [&] {
-        for (const auto& id : ids) {
-          if (!getOrder(id)["deliveryId"].is_string()) return false;
-        }
-        return true;
-      },
-      seconds(20)))
-      << node_->logs();
+  EXPECT_TRUE(eventually([&] { return allDelivered(ids); }, seconds(20))) << node_->logs();
   std::printf("delivery back -> 10 orders delivered in %lld ms\n",
               static_cast<long long>(
                   std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - back)
@@ -149,15 +148,7 @@ TEST_F(Resilience, RecoveryDoesNotWaitOutTheBackoff) {
   delivery.setFault(Fault::kNone);
   // Retries are due in 48-72 s; the breaker's trial (500 ms reset) closes it and brings
   // them all forward.
-  EXPECT_TRUE(eventually(
-      [&] {
-        for (const auto& id : ids) {
-          if (!getOrder(id)["deliveryId"].is_string()) return false;
-        }
-        return true;
-      },
-      seconds(15)))
-      << node_->logs();
+  EXPECT_TRUE(eventually([&] { return allDelivered(ids); }, seconds(15))) << node_->logs();
   for (const auto& id : ids) EXPECT_EQ(delivery.deliveriesPerOrder()[id], 1) << id;
 }
 
@@ -190,14 +181,7 @@ TEST_F(Resilience, DeliveryFlappingAndServerErrorsConverge) {
   delivery.setFault(Fault::kMalformed);
   ids.push_back(postOrder()["id"]);
   delivery.setFault(Fault::kNone);
-  EXPECT_TRUE(eventually(
-      [&] {
-        for (const auto& id : ids) {
-          if (!getOrder(id)["deliveryId"].is_string()) return false;
-        }
-        return true;
-      },
-      seconds(20)));
+  EXPECT_TRUE(eventually([&] { return allDelivered(ids); }, seconds(20)));
   // A malformed answer may have created a delivery the node never heard of; the
   // Idempotency-Key makes the retry return that same delivery.
   for (const auto& id : ids) EXPECT_EQ(delivery.deliveriesPerOrder()[id], 1) << id;

@@ -14,6 +14,8 @@
 #include <set>
 #include <thread>
 
+#include "support/node_process.h"
+
 namespace outpost::clients {
 namespace {
 
@@ -28,19 +30,8 @@ bool eventually(Condition condition, std::chrono::milliseconds limit = std::chro
   return true;
 }
 
-// A port nothing listens on: bound, read back, closed.
-int closedLoopbackPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  socklen_t length = sizeof address;
-  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
-  close(fd);
-  return ntohs(address.sin_port);
-}
+// A port nothing listens on (bound, read back, closed).
+int closedLoopbackPort() { return outpost::testing::freeLoopbackPort(); }
 
 struct Received {
   std::string method;
