@@ -3,10 +3,13 @@
 
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "app/outbox_cli.h"
 #include "app/serve.h"
 #include "outpost/app.h"
 #include "outpost/config.h"
@@ -24,6 +27,9 @@ Usage:
   outpost serve   [--config FILE]          run the node (HTTP API on 127.0.0.1:8080 by default)
   outpost migrate [--config FILE]          apply database migrations and exit
   outpost backup FILE [--config FILE]      copy the database to FILE while the node may run
+  outpost outbox list [--status S] [--limit N] [--json]
+                                           show outbox events (newest first), from the file
+  outpost outbox retry EVENT_ID            put a FAILED event back to PENDING
   outpost COMMAND --help                   help on one command
   outpost --version
 
@@ -54,8 +60,13 @@ struct Arguments {
   std::string command;
   std::vector<std::string> positional;
   std::optional<std::string> config_file;
+  std::map<std::string, std::string> options;  // --status X, --limit N, --json
   bool help = false;
 };
+
+// Options that take a value, and flags, beyond --config and --help.
+const std::set<std::string> kValueOptions = {"--status", "--limit"};
+const std::set<std::string> kFlags = {"--json"};
 
 int usageError(const std::string& message) {
   std::fprintf(stderr, "outpost: %s (see outpost --help)\n", message.c_str());
@@ -76,6 +87,14 @@ std::optional<Arguments> parseArguments(int argc, char** argv, std::string& erro
       args.config_file = argv[++i];
     } else if (arg.starts_with("--config=")) {
       args.config_file = arg.substr(9);
+    } else if (kValueOptions.contains(arg)) {
+      if (i + 1 >= argc) {
+        error = arg + " needs a value";
+        return std::nullopt;
+      }
+      args.options[arg] = argv[++i];
+    } else if (kFlags.contains(arg)) {
+      args.options[arg] = "true";
     } else if (arg.starts_with("-") && arg != "--version") {
       error = "unknown option " + arg;
       return std::nullopt;
@@ -167,14 +186,23 @@ int runCli(int argc, char** argv) {
     return args->command.empty() && !args->help ? 2 : 0;
   }
   const std::string& command = args->command;
-  if (command != "serve" && command != "migrate" && command != "backup") {
+  if (command != "serve" && command != "migrate" && command != "backup" && command != "outbox") {
     return usageError("unknown command '" + command + "'");
   }
   if (args->help) {
     if (command == "serve") printServeHelp();
     if (command == "migrate") std::fputs(kMigrateHelp, stdout);
     if (command == "backup") std::fputs(kBackupHelp, stdout);
+    if (command == "outbox") std::fputs(app::kOutboxHelp, stdout);
     return 0;
+  }
+  if (!args->options.empty() && command != "outbox") {
+    return usageError(args->options.begin()->first + " is an option of 'outbox' only");
+  }
+  if (command == "outbox") {
+    auto config = loadConfigOrReport(*args);
+    if (!config) return 2;
+    return app::runOutboxCommand(*config, args->positional, args->options);
   }
   const std::size_t wanted_positional = command == "backup" ? 1 : 0;
   if (args->positional.size() != wanted_positional) {

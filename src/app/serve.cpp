@@ -14,10 +14,12 @@
 #include "delivery/delivery_initiator.h"
 #include "http/server.h"
 #include "jobs/job_runner.h"
+#include "jobs/retention.h"
 #include "observability/logger.h"
 #include "orders/availability.h"
 #include "orders/availability_recheck.h"
 #include "orders/order_service.h"
+#include "outbox/outbox_admin.h"
 #include "resilience/breaker_store.h"
 #include "resilience/circuit_breaker.h"
 #include "store/store.h"
@@ -27,6 +29,7 @@ namespace {
 
 constexpr const char* kDeliveryJob = "delivery";
 constexpr const char* kRecheckJob = "availability-recheck";
+constexpr const char* kRetentionJob = "retention";
 
 sigset_t shutdownSignals() {
   sigset_t set;
@@ -153,7 +156,11 @@ int serve(const Config& config) {
   runner.add(kDeliveryJob, [&] { return delivery.runDueJobs(stop_requested); });
   if (recheck) runner.add(kRecheckJob, [&] { return recheck->runDueJobs(stop_requested); });
 
-  http::HttpServer server({config, orders, **store, log});
+  outbox::OutboxAdmin outbox_admin(**store, clock);
+  jobs::Retention retention(**store, clock, config.events.retention_ms, log);
+  runner.add(kRetentionJob, [&] { return retention.runOnce(); });
+
+  http::HttpServer server({config, orders, outbox_admin, **store, log});
   auto port = server.bind();
   if (!port) {
     log.error("cannot listen", {{"error", port.error().message}});

@@ -1,9 +1,9 @@
 // /v1/orders: take an order, read one, list them.
-#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "common/text.h"
 #include "http/problem.h"
+#include "http/query.h"
 #include "http/server.h"
 #include "idempotency/idempotency.h"
 #include "orders/order_json.h"
@@ -14,9 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kMaxPageSize = 500;
-constexpr int kDefaultPageSize = 50;
-
 bool isJsonMediaType(const std::string& content_type) {
   const std::string media = content_type.substr(0, content_type.find(';'));
   return media == "application/json" || (media.size() > 5 && media.ends_with("+json"));
@@ -24,11 +21,6 @@ bool isJsonMediaType(const std::string& content_type) {
 
 bool isOrderId(const std::string& id) {
   return id.size() == 30 && id.starts_with(orders::kOrderIdPrefix) && orders::isUlid(id.substr(4));
-}
-
-void writeJson(httplib::Response& response, int status, const std::string& body) {
-  response.status = status;
-  response.set_content(body, kJsonContentType);
 }
 
 // The Idempotency-Key, if any; an Error if it is present but unusable.
@@ -50,17 +42,6 @@ Result<json> readJsonBody(const httplib::Request& request) {
   json body = json::parse(request.body, nullptr, false);
   if (body.is_discarded()) return Error::invalidArgument("the request body is not valid JSON");
   return body;
-}
-
-Result<int> parseLimit(const std::string& text) {
-  int value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value < 1 ||
-      value > kMaxPageSize) {
-    return Error(ErrorKind::kInvalidArgument, "limit must be an integer from 1 to 500",
-                 {{"limit", "must be an integer from 1 to 500"}});
-  }
-  return value;
 }
 
 Result<orders::OrderFilter> parseOrderFilter(const httplib::Request& request) {

@@ -37,6 +37,7 @@ HttpServer::HttpServer(HttpDependencies deps) : deps_(deps) {
   configureErrorHandling();
   routeHealth();
   routeOrders();
+  routeOutbox();
 }
 
 void HttpServer::configureLimits() {

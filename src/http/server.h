@@ -11,6 +11,7 @@
 
 #include "observability/logger.h"
 #include "orders/order_service.h"
+#include "outbox/outbox_admin.h"
 #include "outpost/config.h"
 #include "outpost/result.h"
 #include "store/store.h"
@@ -20,6 +21,7 @@ namespace outpost::http {
 struct HttpDependencies {
   const Config& config;
   orders::OrderService& orders;
+  outbox::OutboxAdmin& outbox;
   store::Store& store;
   observability::Logger& log;
 };
@@ -39,6 +41,7 @@ class HttpServer {
   void configureErrorHandling();
   void routeOrders();
   void routeHealth();
+  void routeOutbox();
   void rejectOtherMethods(const std::string& pattern, const std::string& allowed);
   bool authorize(const httplib::Request& request, httplib::Response& response) const;
 

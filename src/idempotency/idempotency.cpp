@@ -45,6 +45,15 @@ void refreshResponseBody(store::Connection& connection, const std::string& resou
   update->exec();
 }
 
+int pruneExpired(store::Connection& connection, std::int64_t before_millis, int limit) {
+  auto prune = connection.prepare(
+      "DELETE FROM idempotency_keys WHERE key IN (SELECT key FROM idempotency_keys"
+      " WHERE created_at < ? LIMIT ?)");
+  prune->bind(1, before_millis);
+  prune->bind(2, limit);
+  return prune->exec();
+}
+
 bool InFlightKeys::tryClaim(const std::string& key) {
   std::lock_guard lock(mutex_);
   return keys_.insert(key).second;

@@ -37,6 +37,9 @@ void saveResponse(store::Connection& connection, const std::string& key,
 void refreshResponseBody(store::Connection& connection, const std::string& resource_id,
                          const std::string& body);
 
+// Deletes up to `limit` stored answers saved before `before_millis`; returns how many.
+int pruneExpired(store::Connection& connection, std::int64_t before_millis, int limit);
+
 // Keys whose first request is still being processed. Thread-safe.
 class InFlightKeys {
  public:

@@ -1,0 +1,89 @@
+#include "app/outbox_cli.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "http/query.h"
+#include "outbox/outbox_admin.h"
+#include "store/store.h"
+
+namespace outpost::app {
+namespace {
+
+int fail(const std::string& message, int status) {
+  std::fprintf(stderr, "outpost outbox: %s\n", message.c_str());
+  return status;
+}
+
+Result<outbox::EventFilter> filterFrom(const std::map<std::string, std::string>& options) {
+  outbox::EventFilter filter;
+  if (auto status = options.find("--status"); status != options.end()) {
+    if (!outbox::isEventStatus(status->second)) {
+      return Error::invalidArgument("--status must be PENDING, SENT or FAILED");
+    }
+    filter.status = status->second;
+  }
+  if (auto limit = options.find("--limit"); limit != options.end()) {
+    auto parsed = http::parseLimit(limit->second);
+    if (!parsed) return Error::invalidArgument("--limit must be an integer from 1 to 500");
+    filter.limit = *parsed;
+  }
+  return filter;
+}
+
+void printTable(const outbox::EventPage& page) {
+  std::printf("%-36s  %-30s  %-30s  %-7s  %7s  %s\n", "ID", "TYPE", "ORDER", "STATUS", "RETRIES",
+              "LAST ERROR");
+  for (const auto& event : page.items) {
+    std::printf("%-36s  %-30s  %-30s  %-7s  %7d  %s\n", event.id.c_str(), event.event_type.c_str(),
+                event.aggregate_id.c_str(), event.status.c_str(), event.retry_count,
+                event.last_error.value_or("").c_str());
+  }
+  std::printf("%zu event%s%s\n", page.items.size(), page.items.size() == 1 ? "" : "s",
+              page.next ? " (more: raise --limit)" : "");
+}
+
+int list(outbox::OutboxAdmin& admin, const std::map<std::string, std::string>& options) {
+  auto filter = filterFrom(options);
+  if (!filter) return fail(filter.error().message, 2);
+  auto page = admin.list(*filter);
+  if (!page) return fail(page.error().message, 1);
+  if (!options.contains("--json")) {
+    printTable(*page);
+    return 0;
+  }
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& event : page->items) items.push_back(outbox::eventJson(event));
+  std::printf("%s\n", items.dump(2).c_str());
+  return 0;
+}
+
+}  // namespace
+
+int runOutboxCommand(const Config& config, const std::vector<std::string>& positional,
+                     const std::map<std::string, std::string>& options) {
+  const std::string action = positional.empty() ? "" : positional[0];
+  const std::size_t wanted = action == "retry" ? 2 : 1;
+  if ((action != "list" && action != "retry") || positional.size() != wanted) {
+    return fail("use 'outbox list [--status S] [--limit N] [--json]' or 'outbox retry EVENT_ID'",
+                2);
+  }
+  if (action == "retry" && !options.empty()) return fail("retry takes no options", 2);
+  if (access(config.database.c_str(), F_OK) != 0) {
+    return fail("no database at " + config.database + " (set database or --config)", 1);
+  }
+  auto store = store::Store::open({config.database, config.database_busy_timeout_ms});
+  if (!store) return fail("cannot open " + config.database + ": " + store.error().message, 1);
+  SystemClock clock;
+  outbox::OutboxAdmin admin(**store, clock);
+  if (action == "list") return list(admin, options);
+  auto retried = admin.retry(positional[1]);
+  if (!retried) {
+    return fail(retried.error().message, retried.error().kind == ErrorKind::kUnavailable ? 1 : 2);
+  }
+  std::printf("event %s is PENDING again\n", positional[1].c_str());
+  return 0;
+}
+
+}  // namespace outpost::app

@@ -1,0 +1,32 @@
+#include "http/query.h"
+
+#include <charconv>
+
+#include "http/problem.h"
+
+namespace outpost::http {
+
+std::optional<std::int64_t> parseNonNegative(const std::string& text) {
+  std::int64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() || value < 0) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+Result<int> parseLimit(const std::string& text) {
+  const auto value = parseNonNegative(text);
+  if (!value || *value < 1 || *value > kMaxPageSize) {
+    const std::string detail = "must be an integer from 1 to " + std::to_string(kMaxPageSize);
+    return Error(ErrorKind::kInvalidArgument, "limit " + detail, {{"limit", detail}});
+  }
+  return static_cast<int>(*value);
+}
+
+void writeJson(httplib::Response& response, int status, const std::string& body) {
+  response.status = status;
+  response.set_content(body, kJsonContentType);
+}
+
+}  // namespace outpost::http

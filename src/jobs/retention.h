@@ -1,0 +1,31 @@
+// Retention: keeps a kiosk's file from growing without bound. SENT events older than
+// events.retention_ms and idempotent answers older than their 24 h replay window are
+// deleted in small batches; FAILED and PENDING events are never touched. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+#include "observability/logger.h"
+#include "outpost/clock.h"
+#include "store/store.h"
+
+namespace outpost::jobs {
+
+class Retention {
+ public:
+  Retention(store::Store& store, const Clock& clock, std::int64_t sent_event_retention_ms,
+            observability::Logger& log)
+      : store_(store), clock_(clock), retention_ms_(sent_event_retention_ms), log_(log) {}
+
+  // One batch of each; returns how long to wait (at once again while batches are full).
+  std::chrono::milliseconds runOnce();
+
+ private:
+  store::Store& store_;
+  const Clock& clock_;
+  std::int64_t retention_ms_;
+  observability::Logger& log_;
+};
+
+}  // namespace outpost::jobs
