@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +28,16 @@ enum class CallClass { kSuccess, kRetriable, kPermanent };
 
 const char* toString(CallClass call_class);
 
+// Credentials and scope for AWS Signature Version 4. libcurl 7.88 does not send the
+// session token itself: send() adds X-Amz-Security-Token when one is set. Never logged.
+struct AwsSigning {
+  std::string region;
+  std::string service;  // "sns", "sqs"
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;  // empty unless temporary credentials
+};
+
 struct HttpRequest {
   std::string method = "GET";  // GET, POST, PUT, PATCH, DELETE, HEAD
   std::string url;             // http:// or https:// only
@@ -36,6 +47,8 @@ struct HttpRequest {
   std::string body;
   std::int64_t timeout_ms = 3000;  // the whole call, connect included; at least 1
   std::int64_t connect_timeout_ms = 1000;
+  // AWS Signature Version 4, by libcurl (CURLOPT_AWS_SIGV4), when set.
+  std::optional<AwsSigning> aws_sigv4;
 };
 
 struct HttpResponse {

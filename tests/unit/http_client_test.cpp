@@ -38,6 +38,8 @@ struct Received {
   std::string body;
   std::string content_type;
   std::string custom_header;
+  std::string authorization;
+  std::string security_token;
 };
 
 class HttpClientTest : public ::testing::Test {
@@ -61,6 +63,12 @@ class HttpClientTest : public ::testing::Test {
       res.status = 201;
       res.set_content(R"({"created":true})", "application/json");
     };
+    server_.Get("/", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mutex_);
+      received_.authorization = req.get_header_value("Authorization");
+      received_.security_token = req.get_header_value("X-Amz-Security-Token");
+      res.set_content("signed", "text/plain");
+    });
     server_.Post("/echo", record);
     server_.Put("/echo", record);
     server_.Get("/port", [](const httplib::Request& req, httplib::Response& res) {
@@ -273,6 +281,41 @@ TEST_F(HttpClientTest, ConcurrentCallsAllSucceed) {
   }
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(successes.load(), 160);
+}
+
+}  // namespace
+}  // namespace outpost::clients
+
+namespace outpost::clients {
+namespace {
+
+// AWS's published Signature Version 4 test suite, case "get-vanilla": the same request,
+// date and example credentials must give AWS's signature.
+TEST_F(HttpClientTest, SigV4MatchesAwsPublishedTestVector) {
+  HttpRequest request;
+  request.url = url("/");
+  request.headers = {{"Host", "example.amazonaws.com"}, {"X-Amz-Date", "20150830T123600Z"}};
+  request.aws_sigv4 = AwsSigning{"us-east-1", "service", "AKIDEXAMPLE",
+                                 "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
+  ASSERT_EQ(client_->send(request).call_class, CallClass::kSuccess);
+  std::lock_guard lock(mutex_);
+  EXPECT_EQ(received_.authorization,
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+            "SignedHeaders=host;x-amz-date, "
+            "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
+  EXPECT_TRUE(received_.security_token.empty());
+}
+
+TEST_F(HttpClientTest, SigV4SendsTheSessionTokenWhenSet) {
+  HttpRequest request;
+  request.url = url("/");
+  request.aws_sigv4 = AwsSigning{"eu-west-1", "sqs", "AKID", "secret", "session-token-1"};
+  ASSERT_EQ(client_->send(request).call_class, CallClass::kSuccess);
+  std::lock_guard lock(mutex_);
+  EXPECT_EQ(received_.security_token, "session-token-1");
+  EXPECT_NE(received_.authorization.find("/eu-west-1/sqs/aws4_request"), std::string::npos)
+      << received_.authorization;
+  EXPECT_EQ(received_.authorization.find("secret"), std::string::npos);
 }
 
 }  // namespace
