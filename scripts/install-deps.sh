@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package outpost needs to build, run, test and benchmark.
 # Idempotent: packages already present are left alone.
+# Flags: --with-bench (wrk), --with-test-peers (npm ci of package.json: fauxqs and a
+# Node 22 binary under node_modules/, skipped when node_modules/ is up to date).
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
@@ -9,7 +11,19 @@ packages=(
   googletest libgtest-dev libgmock-dev
   sqlite3 curl
 )
-[ "${1:-}" = "--with-bench" ] && packages+=(wrk)
+with_test_peers=0
+for arg in "$@"; do
+  case "$arg" in
+    --with-bench) packages+=(wrk) ;;
+    --with-test-peers)
+      with_test_peers=1
+      packages+=(nodejs)
+      # Debian's npm conflicts with a nodejs that bundles its own npm (NodeSource's).
+      command -v npm >/dev/null || packages+=(npm)
+      ;;
+    *) echo "install-deps.sh: unknown flag $arg" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -20,4 +34,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo_cmd apt-get update -qq
   $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ "$with_test_peers" -eq 1 ]; then
+  cd "$(dirname "$0")/.."
+  if [ ! -x node_modules/.bin/fauxqs ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
 fi

@@ -3,7 +3,7 @@
 # and under AddressSanitizer + UndefinedBehaviorSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --with-test-peers
 
 run_suite() {
   local dir=$1; shift
