@@ -45,34 +45,12 @@ Result<json> readJsonBody(const httplib::Request& request) {
 }
 
 Result<orders::OrderFilter> parseOrderFilter(const httplib::Request& request) {
-  orders::OrderFilter filter;
-  filter.limit = kDefaultPageSize;
-  std::vector<FieldError> errors;
-  for (const auto& [name, value] : request.params) {
-    if (name == "status") {
-      if (orders::isKnownOrderStatus(value))
-        filter.status = value;
-      else
-        errors.push_back({"status",
-                          "must be one of PENDING_SHIPMENT, SHIPPED, DELIVERED, "
-                          "DELIVERY_FAILED, CANCELLED"});
-    } else if (name == "limit") {
-      auto limit = parseLimit(value);
-      if (limit)
-        filter.limit = *limit;
-      else
-        errors.push_back(limit.error().fields.front());
-    } else if (name == "after") {
-      if (isOrderId(value))
-        filter.after = value;
-      else
-        errors.push_back({"after", "must be the 'next' cursor of a previous page"});
-    } else {
-      errors.push_back({name, "unknown query parameter"});
-    }
-  }
-  if (!errors.empty()) return Error(ErrorKind::kInvalidArgument, "invalid query", errors);
-  return filter;
+  static constexpr PageQueryRules kRules = {
+      orders::isKnownOrderStatus,
+      "PENDING_SHIPMENT, SHIPPED, DELIVERED, DELIVERY_FAILED, CANCELLED", isOrderId};
+  auto query = parsePageQuery(request, kRules);
+  if (!query) return query.error();
+  return orders::OrderFilter{query->status, query->limit, query->after};
 }
 
 }  // namespace
@@ -91,12 +69,7 @@ void HttpServer::routeOrders() {
     auto created = deps_.orders.create(*order, idempotency);
     if (!created) return writeError(response, created.error());
     if (created->replayed) response.set_header("Idempotent-Replayed", "true");
-    if (created->status == 201) {
-      const json summary = json::parse(created->body, nullptr, false);
-      if (summary.is_object() && summary.contains("id")) {
-        response.set_header("Location", "/v1/orders/" + summary["id"].get<std::string>());
-      }
-    }
+    if (created->status == 201) response.set_header("Location", "/v1/orders/" + created->order_id);
     writeJson(response, created->status, created->body);
   });
   server_.Get("/v1/orders", [this](const httplib::Request& request, httplib::Response& response) {

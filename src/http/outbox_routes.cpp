@@ -10,34 +10,16 @@ namespace {
 
 using nlohmann::json;
 
+bool isEventCursor(const std::string& text) { return parseNonNegative(text).has_value(); }
+
 Result<outbox::EventFilter> parseEventFilter(const httplib::Request& request) {
-  outbox::EventFilter filter;
-  filter.limit = kDefaultPageSize;
-  std::vector<FieldError> errors;
-  for (const auto& [name, value] : request.params) {
-    if (name == "status") {
-      if (outbox::isEventStatus(value)) {
-        filter.status = value;
-      } else {
-        errors.push_back({"status", "must be one of PENDING, SENT, FAILED"});
-      }
-    } else if (name == "limit") {
-      auto limit = parseLimit(value);
-      if (limit) {
-        filter.limit = *limit;
-      } else {
-        errors.push_back(limit.error().fields.front());
-      }
-    } else if (name == "after") {
-      filter.after = parseNonNegative(value);
-      if (!filter.after)
-        errors.push_back({"after", "must be the 'next' cursor of a previous page"});
-    } else {
-      errors.push_back({name, "unknown query parameter"});
-    }
-  }
-  if (!errors.empty()) return Error(ErrorKind::kInvalidArgument, "invalid query", errors);
-  return filter;
+  static constexpr PageQueryRules kRules = {outbox::isEventStatus, "PENDING, SENT, FAILED",
+                                            isEventCursor};
+  auto query = parsePageQuery(request, kRules);
+  if (!query) return query.error();
+  std::optional<std::int64_t> after;
+  if (query->after) after = parseNonNegative(*query->after);
+  return outbox::EventFilter{query->status, query->limit, after};
 }
 
 }  // namespace

@@ -24,6 +24,37 @@ Result<int> parseLimit(const std::string& text) {
   return static_cast<int>(*value);
 }
 
+Result<PageQuery> parsePageQuery(const httplib::Request& request, const PageQueryRules& rules) {
+  PageQuery query;
+  std::vector<FieldError> errors;
+  for (const auto& [name, value] : request.params) {
+    if (name == "status") {
+      if (rules.is_status(value)) {
+        query.status = value;
+      } else {
+        errors.push_back({"status", std::string("must be one of ") + rules.statuses});
+      }
+    } else if (name == "limit") {
+      auto limit = parseLimit(value);
+      if (limit) {
+        query.limit = *limit;
+      } else {
+        errors.push_back(limit.error().fields.front());
+      }
+    } else if (name == "after") {
+      if (rules.is_cursor(value)) {
+        query.after = value;
+      } else {
+        errors.push_back({"after", "must be the 'next' cursor of a previous page"});
+      }
+    } else {
+      errors.push_back({name, "unknown query parameter"});
+    }
+  }
+  if (!errors.empty()) return Error(ErrorKind::kInvalidArgument, "invalid query", errors);
+  return query;
+}
+
 void writeJson(httplib::Response& response, int status, const std::string& body) {
   response.status = status;
   response.set_content(body, kJsonContentType);

@@ -20,6 +20,22 @@ Result<int> parseLimit(const std::string& text);
 // A whole non-negative decimal integer, or nullopt.
 std::optional<std::int64_t> parseNonNegative(const std::string& text);
 
+// ?status=&limit=&after= of a list page, checked: unknown parameters are errors too.
+struct PageQuery {
+  std::optional<std::string> status;
+  int limit = kDefaultPageSize;
+  std::optional<std::string> after;
+};
+
+struct PageQueryRules {
+  bool (*is_status)(const std::string&);
+  const char* statuses;  // for the error: "PENDING, SENT, FAILED"
+  bool (*is_cursor)(const std::string&);
+};
+
+// Every bad parameter is listed in the error's fields.
+Result<PageQuery> parsePageQuery(const httplib::Request& request, const PageQueryRules& rules);
+
 void writeJson(httplib::Response& response, int status, const std::string& body);
 
 }  // namespace outpost::http

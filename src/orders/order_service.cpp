@@ -102,7 +102,7 @@ Result<std::optional<CreateResponse>> OrderService::replayIfSeen(
         "this Idempotency-Key was already used with a different request body");
   }
   return std::optional<CreateResponse>(
-      CreateResponse{(*stored)->status, (*stored)->body, "", true});
+      CreateResponse{(*stored)->status, (*stored)->body, (*stored)->resource_id, true});
 }
 
 Order OrderService::buildOrder(const NewOrder& request, const AvailabilityVerdict& verdict,

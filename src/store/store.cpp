@@ -101,11 +101,6 @@ Status Store::write(WriteWork work) {
   return status;
 }
 
-bool Store::lastWriteSucceeded() const {
-  std::lock_guard lock(queue_mutex_);
-  return last_write_ok_;
-}
-
 void Store::writerLoop() {
   std::vector<PendingWrite> batch;
   for (;;) {
@@ -133,11 +128,6 @@ void Store::commitBatch(std::vector<PendingWrite>& batch) {
       db.exec("ROLLBACK");
       return true;
     });
-    {
-      // Before the answers: a caller that saw its write fail must also see the flag.
-      std::lock_guard lock(queue_mutex_);
-      last_write_ok_ = false;
-    }
     for (auto& pending : batch) pending.done.set_value(error);
   };
 
@@ -168,10 +158,6 @@ void Store::commitBatch(std::vector<PendingWrite>& batch) {
     return true;
   });
   if (!committed) return failAll(committed.error());
-  {
-    std::lock_guard lock(queue_mutex_);
-    last_write_ok_ = true;
-  }
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done.set_value(std::move(outcomes[i]));
 }
 

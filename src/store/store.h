@@ -67,8 +67,6 @@ class Store {
     return result;
   }
 
-  // Whether the last group commit succeeded; false while the file is unusable.
-  bool lastWriteSucceeded() const;
   int schemaVersion() const { return schema_version_; }
   const std::string& path() const { return options_.path; }
 
@@ -101,11 +99,10 @@ class Store {
   std::unique_ptr<Connection> writer_connection_;
   int schema_version_;
 
-  mutable std::mutex queue_mutex_;
+  std::mutex queue_mutex_;
   std::condition_variable queue_changed_;
   std::deque<PendingWrite> queue_;
   bool stopping_ = false;
-  bool last_write_ok_ = true;
 
   std::mutex checkpoint_mutex_;
   std::condition_variable checkpoint_wanted_;

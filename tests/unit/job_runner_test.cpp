@@ -73,13 +73,5 @@ TEST(JobRunner, AJobThatThrowsRunsAgain) {
   runner.stop();
 }
 
-TEST(JobRunner, WakingAnUnknownJobIsHarmless) {
-  Fixture f;
-  JobRunner runner(f.log);
-  runner.start();
-  runner.wake("nothing");
-  runner.stop();
-}
-
 }  // namespace
 }  // namespace outpost::jobs
