@@ -27,6 +27,14 @@ struct RetryConfig {
   int max_attempts = 20;
 };
 
+// AWS credentials, from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN only
+// (never from the file). Secret: never logged.
+struct AwsCredentials {
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;  // empty unless temporary credentials
+};
+
 struct Config {
   std::string node_id;  // defaults to the host name
   std::string listen = "127.0.0.1:8080";
@@ -59,6 +67,8 @@ struct Config {
     int batch_size = 10;
     int max_retries = 5;
     std::int64_t retention_ms = 604800000;
+    // None: requests to SNS/SQS go unsigned (an emulator; AWS itself rejects them).
+    std::optional<AwsCredentials> credentials;
   } events;
 
   struct {

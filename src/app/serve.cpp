@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "clients/delivery_client.h"
+#include "clients/event_destinations.h"
 #include "clients/http_client.h"
 #include "clients/product_client.h"
 #include "delivery/delivery_initiator.h"
@@ -20,6 +21,7 @@
 #include "orders/availability_recheck.h"
 #include "orders/order_service.h"
 #include "outbox/outbox_admin.h"
+#include "outbox/relay.h"
 #include "resilience/breaker_store.h"
 #include "resilience/circuit_breaker.h"
 #include "store/store.h"
@@ -30,6 +32,7 @@ namespace {
 constexpr const char* kDeliveryJob = "delivery";
 constexpr const char* kRecheckJob = "availability-recheck";
 constexpr const char* kRetentionJob = "retention";
+constexpr const char* kRelayJob = "outbox-relay";
 
 sigset_t shutdownSignals() {
   sigset_t set;
@@ -47,6 +50,8 @@ nlohmann::json startupFields(const Config& config, int port) {
       {"database", config.database},
       {"node_id", config.node_id},
       {"events", events_configured ? "configured" : "not configured: events wait in the outbox"},
+      {"aws_credentials",
+       config.events.credentials ? "from the environment" : "none: SNS/SQS requests go unsigned"},
       {"delivery_service", config.delivery_service.url ? "configured" : "not configured"},
       {"product_service", config.product_service.url ? "configured" : "not configured"}};
 }
@@ -74,6 +79,31 @@ Breakers makeBreakers(const Config& config, const Clock& clock, store::Store& st
         std::make_unique<resilience::CircuitBreaker>(breakerOptions(name, settings), clock, state);
   }
   return breakers;
+}
+
+using Destinations = std::vector<std::unique_ptr<clients::EventDestination>>;
+
+// The configured SNS topic and/or SQS queue; none: events wait in the outbox.
+Destinations makeEventDestinations(const Config& config, clients::HttpClient& http) {
+  const clients::AwsTarget target{config.events.region, config.events.endpoint_url,
+                                  config.events.credentials,
+                                  config.breakers.at("events").timeout_ms};
+  Destinations destinations;
+  if (config.events.sns_topic_arn) {
+    destinations.push_back(
+        std::make_unique<clients::SnsTopic>(http, target, *config.events.sns_topic_arn));
+  }
+  if (config.events.sqs_queue_url) {
+    destinations.push_back(
+        std::make_unique<clients::SqsQueue>(http, target, *config.events.sqs_queue_url));
+  }
+  return destinations;
+}
+
+std::vector<clients::EventDestination*> pointers(const Destinations& destinations) {
+  std::vector<clients::EventDestination*> raw;
+  for (const auto& destination : destinations) raw.push_back(destination.get());
+  return raw;
 }
 
 }  // namespace
@@ -149,6 +179,7 @@ int serve(const Config& config) {
       if (name == "product-service" && t.to == resilience::BreakerState::kClosed) {
         runner.wake(kRecheckJob);
       }
+      if (name == "events" && t.to == resilience::BreakerState::kClosed) runner.wake(kRelayJob);
     });
   }
 
@@ -159,6 +190,22 @@ int serve(const Config& config) {
   outbox::OutboxAdmin outbox_admin(**store, clock);
   jobs::Retention retention(**store, clock, config.events.retention_ms, log);
   runner.add(kRetentionJob, [&] { return retention.runOnce(); });
+
+  const Destinations destinations = makeEventDestinations(config, http);
+  std::optional<outbox::OutboxRelay> relay;
+  if (!destinations.empty()) {
+    relay.emplace(outbox::RelayDependencies{
+        **store,
+        clock,
+        random,
+        *breakers.at("events"),
+        pointers(destinations),
+        {config.events.poll_interval_ms, config.events.batch_size, config.events.max_retries},
+        log});
+    runner.add(kRelayJob, [&] { return relay->runPass(stop_requested); });
+    // Any commit may have added events: the relay looks at once (SPEC §4.3).
+    (*store)->setAfterCommit([&runner] { runner.wake(kRelayJob); });
+  }
 
   http::HttpServer server({config, orders, outbox_admin, **store, log});
   auto port = server.bind();

@@ -508,6 +508,7 @@ class Loader {
   Status loadFile(const std::string& path);
   Status loadEnvironment();
   Status applyDerivedDefaults();
+  Status applyAwsCredentials();
   Status checkConsistency() const;
   Config take() { return std::move(config_); }
 
@@ -633,6 +634,7 @@ Status Loader::applyDerivedDefaults() {
       return status;
     }
   }
+  if (auto status = applyAwsCredentials(); !status) return status;
   if (!given("node_id")) {
     config_.node_id = sources_.hostname.empty() ? "outpost" : sources_.hostname;
   }
@@ -647,6 +649,22 @@ Status Loader::applyDerivedDefaults() {
   auto listen = parseListen(config_.listen);
   config_.listen_host = listen->first;  // validated when the key was read
   config_.listen_port = listen->second;
+  return okStatus();
+}
+
+Status Loader::applyAwsCredentials() {
+  const std::string* key_id = envValue("AWS_ACCESS_KEY_ID");
+  const std::string* secret = envValue("AWS_SECRET_ACCESS_KEY");
+  if (!key_id && !secret) return okStatus();
+  if (!key_id || !secret) {
+    // The message names the variables, never their values.
+    return Error::invalidArgument(
+        std::string("config: ") + (key_id ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY") +
+        " is set but " + (key_id ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID") +
+        " is not; set both or neither");
+  }
+  const std::string* token = envValue("AWS_SESSION_TOKEN");
+  config_.events.credentials = AwsCredentials{*key_id, *secret, token ? *token : ""};
   return okStatus();
 }
 

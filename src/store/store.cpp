@@ -159,6 +159,7 @@ void Store::commitBatch(std::vector<PendingWrite>& batch) {
   });
   if (!committed) return failAll(committed.error());
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done.set_value(std::move(outcomes[i]));
+  if (after_commit_) after_commit_();
 }
 
 int Store::onWalCommit(void* self, sqlite3*, const char*, int pages) {

@@ -49,6 +49,13 @@ class Store {
   // the store is shared; nullptr (the default) disables it.
   void setBreaker(resilience::CircuitBreaker* breaker) { breaker_ = breaker; }
 
+  // Called on the writer thread after every commit (of one or more writes), e.g. to wake
+  // the outbox relay: it must return quickly and must not write. Set before the store is
+  // shared.
+  void setAfterCommit(std::function<void()> after_commit) {
+    after_commit_ = std::move(after_commit);
+  }
+
   // Blocks until `work` is committed (or failed). Durable when it returns ok.
   Status write(WriteWork work);
 
@@ -96,6 +103,7 @@ class Store {
 
   StoreOptions options_;
   resilience::CircuitBreaker* breaker_ = nullptr;
+  std::function<void()> after_commit_;
   std::unique_ptr<Connection> writer_connection_;
   int schema_version_;
 

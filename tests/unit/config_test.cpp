@@ -372,6 +372,28 @@ TEST_F(ConfigTest, AwsEnvironmentGivesEventDefaults) {
                             {"events.endpoint_url", "AWS_ENDPOINT_URL"}));
 }
 
+TEST_F(ConfigTest, AwsCredentialsComeFromTheEnvironmentInPairs) {
+  auto config = loadEnv({});
+  ASSERT_TRUE(config.ok());
+  EXPECT_FALSE(config->events.credentials);
+
+  config = loadEnv({{"AWS_ACCESS_KEY_ID", "AKID"},
+                    {"AWS_SECRET_ACCESS_KEY", "s3cret"},
+                    {"AWS_SESSION_TOKEN", "tok"}});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  ASSERT_TRUE(config->events.credentials);
+  EXPECT_EQ(config->events.credentials->access_key_id, "AKID");
+  EXPECT_EQ(config->events.credentials->secret_access_key, "s3cret");
+  EXPECT_EQ(config->events.credentials->session_token, "tok");
+
+  config = loadEnv({{"AWS_ACCESS_KEY_ID", "AKID"}, {"AWS_SECRET_ACCESS_KEY", ""}});
+  // An empty variable is unset, as for the AWS tools.
+  EXPECT_TRUE(isConfigError(config, {"AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not"}));
+  config = loadEnv({{"AWS_SECRET_ACCESS_KEY", "s3cret"}});
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message.find("s3cret"), std::string::npos);  // never the secret
+}
+
 TEST_F(ConfigTest, EmptyStringsAreRejected) {
   EXPECT_TRUE(isConfigError(loadFile(R"({"node_id": ""})"), {"node_id", "non-empty"}));
   EXPECT_TRUE(isConfigError(loadEnv({{"OUTPOST_API_TOKEN", ""}}), {"api_token", "non-empty"}));

@@ -1,0 +1,323 @@
+#include "clients/event_destinations.h"
+
+#include <curl/curl.h>
+
+#include <array>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+
+#include "clients/aws_xml.h"
+
+namespace outpost::clients {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kEventTypeAttribute = "eventType";
+
+// botocore's throttling and transient error codes, plus the KMS throttling codes SNS and
+// SQS pass on for encrypted topics and queues.
+constexpr std::array<std::string_view, 21> kRetriableCodes = {
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "InternalError",
+    "InternalFailure",
+    "ServiceUnavailable",
+    "KMSThrottling",
+    "KmsThrottled",
+};
+
+bool endsWith(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+std::string endpointFor(const AwsTarget& target, const std::string& service) {
+  if (!target.endpoint_url) return "https://" + service + "." + target.region + ".amazonaws.com/";
+  std::string url = *target.endpoint_url;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url + "/";
+}
+
+HttpRequest awsRequest(const AwsTarget& target, const std::string& service) {
+  HttpRequest request;
+  request.method = "POST";
+  request.url = endpointFor(target, service);
+  request.timeout_ms = target.timeout_ms;
+  if (target.credentials) {
+    request.aws_sigv4 =
+        AwsSigning{target.region, service, target.credentials->access_key_id,
+                   target.credentials->secret_access_key, target.credentials->session_token};
+  }
+  return request;
+}
+
+std::string formEscape(std::string_view text) {
+  char* escaped = curl_easy_escape(nullptr, text.data(), static_cast<int>(text.size()));
+  if (escaped == nullptr) return "";
+  std::string out(escaped);
+  curl_free(escaped);
+  return out;
+}
+
+class FormBody {
+ public:
+  void add(std::string_view name, std::string_view value) {
+    if (!body_.empty()) body_ += '&';
+    body_ += formEscape(name);
+    body_ += '=';
+    body_ += formEscape(value);
+  }
+  std::string take() { return std::move(body_); }
+
+ private:
+  std::string body_;
+};
+
+// Every message's outcome is the request's own.
+PublishOutcome wholeRequest(CallClass call_class, std::string error, std::size_t messages,
+                            bool timed_out = false) {
+  PublishOutcome outcome;
+  outcome.request = call_class;
+  outcome.timed_out = timed_out;
+  outcome.error = error;
+  outcome.entries.assign(messages, EntryOutcome{call_class, std::move(error)});
+  return outcome;
+}
+
+std::string describeError(const char* service, std::string_view code, std::string_view message,
+                          int http_status) {
+  std::string text = std::string(service) + ": " + (code.empty() ? "error" : std::string(code));
+  if (!message.empty()) text += ": " + std::string(message);
+  if (http_status != 0) text += " (HTTP " + std::to_string(http_status) + ")";
+  return text;
+}
+
+// An answer that is not a success: classified from its status and AWS error code.
+PublishOutcome rejectedRequest(const char* service, const HttpResponse& response,
+                               std::string_view code, std::string_view message,
+                               std::size_t messages) {
+  const CallClass call_class = response.call_class == CallClass::kRetriable
+                                   ? CallClass::kRetriable
+                                   : classifyAwsError(response.status, code);
+  std::string error = response.status == 0 ? std::string(service) + ": " + response.error
+                                           : describeError(service, code, message, response.status);
+  return wholeRequest(call_class, std::move(error), messages, response.timed_out);
+}
+
+PublishOutcome malformedAnswer(const char* service, std::size_t messages) {
+  return wholeRequest(CallClass::kRetriable,
+                      std::string("malformed answer from ") + service +
+                          ": no result for the "
+                          "messages sent",
+                      messages);
+}
+
+CallClass failedEntryClass(bool sender_fault, std::string_view code) {
+  return sender_fault ? classifyAwsError(400, code) : CallClass::kRetriable;
+}
+
+// Fills in the batch's per-entry outcomes from (entry id -> outcome); entries the answer
+// does not mention are retriable. The entry id is the message's index.
+PublishOutcome batchOutcome(const char* service,
+                            const std::unordered_map<std::string, EntryOutcome>& by_id,
+                            std::size_t messages) {
+  PublishOutcome outcome;
+  outcome.request = CallClass::kSuccess;
+  for (std::size_t i = 0; i < messages; ++i) {
+    auto it = by_id.find(std::to_string(i));
+    outcome.entries.push_back(
+        it != by_id.end() ? it->second
+                          : EntryOutcome{CallClass::kRetriable,
+                                         std::string("malformed answer from ") + service +
+                                             ": the batch result does not mention this message"});
+  }
+  return outcome;
+}
+
+// ---- SNS: query protocol ----
+
+void addSnsMessage(FormBody& form, const std::string& prefix, const EventMessage& message,
+                   bool fifo) {
+  form.add(prefix + "Message", message.body);
+  form.add(prefix + "MessageAttributes.entry.1.Name", kEventTypeAttribute);
+  form.add(prefix + "MessageAttributes.entry.1.Value.DataType", "String");
+  form.add(prefix + "MessageAttributes.entry.1.Value.StringValue", message.event_type);
+  if (fifo) {
+    form.add(prefix + "MessageGroupId", message.group_id);
+    form.add(prefix + "MessageDeduplicationId", message.deduplication_id);
+  }
+}
+
+std::string snsBody(const std::string& topic_arn, const std::vector<EventMessage>& messages,
+                    bool fifo) {
+  FormBody form;
+  form.add("Action", messages.size() == 1 ? "Publish" : "PublishBatch");
+  form.add("Version", "2010-03-31");
+  form.add("TopicArn", topic_arn);
+  if (messages.size() == 1) {
+    addSnsMessage(form, "", messages[0], fifo);
+    return form.take();
+  }
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    const std::string prefix = "PublishBatchRequestEntries.member." + std::to_string(i + 1) + ".";
+    form.add(prefix + "Id", std::to_string(i));
+    addSnsMessage(form, prefix, messages[i], fifo);
+  }
+  return form.take();
+}
+
+PublishOutcome snsBatchOutcome(std::string_view xml, std::size_t messages) {
+  const auto result = xmlElement(xml, "PublishBatchResult");
+  if (!result) return malformedAnswer("sns", messages);
+  std::unordered_map<std::string, EntryOutcome> by_id;
+  if (const auto successful = xmlElement(*result, "Successful")) {
+    for (const auto member : xmlElements(*successful, "member")) {
+      by_id[xmlText(member, "Id")] = EntryOutcome{CallClass::kSuccess, ""};
+    }
+  }
+  if (const auto failed = xmlElement(*result, "Failed")) {
+    for (const auto member : xmlElements(*failed, "member")) {
+      const std::string code = xmlText(member, "Code");
+      by_id[xmlText(member, "Id")] =
+          EntryOutcome{failedEntryClass(xmlText(member, "SenderFault") == "true", code),
+                       describeError("sns", code, xmlText(member, "Message"), 0)};
+    }
+  }
+  return batchOutcome("sns", by_id, messages);
+}
+
+// ---- SQS: JSON protocol ----
+
+json sqsEntry(const EventMessage& message, bool fifo) {
+  json entry = {
+      {"MessageBody", message.body},
+      {"MessageAttributes",
+       {{kEventTypeAttribute, {{"DataType", "String"}, {"StringValue", message.event_type}}}}}};
+  if (fifo) {
+    entry["MessageGroupId"] = message.group_id;
+    entry["MessageDeduplicationId"] = message.deduplication_id;
+  }
+  return entry;
+}
+
+std::string stringField(const json& object, const char* name) {
+  auto it = object.find(name);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// "com.amazonaws.sqs#QueueDoesNotExist" -> "QueueDoesNotExist".
+std::string sqsErrorCode(const json& error) {
+  std::string type = stringField(error, "__type");
+  const auto hash = type.rfind('#');
+  return hash == std::string::npos ? type : type.substr(hash + 1);
+}
+
+PublishOutcome sqsBatchOutcome(const json& answer, std::size_t messages) {
+  if (!answer.is_object() || (!answer.contains("Successful") && !answer.contains("Failed"))) {
+    return malformedAnswer("sqs", messages);
+  }
+  std::unordered_map<std::string, EntryOutcome> by_id;
+  for (const auto& entry : answer.value("Successful", json::array())) {
+    if (entry.is_object()) by_id[stringField(entry, "Id")] = {CallClass::kSuccess, ""};
+  }
+  for (const auto& entry : answer.value("Failed", json::array())) {
+    if (!entry.is_object()) continue;
+    const std::string code = stringField(entry, "Code");
+    const bool sender_fault = entry.value("SenderFault", false);
+    by_id[stringField(entry, "Id")] = {
+        failedEntryClass(sender_fault, code),
+        describeError("sqs", code, stringField(entry, "Message"), 0)};
+  }
+  return batchOutcome("sqs", by_id, messages);
+}
+
+}  // namespace
+
+std::size_t messageBytes(const EventMessage& message) {
+  return message.body.size() + kEventTypeAttribute.size() + std::string_view("String").size() +
+         message.event_type.size();
+}
+
+CallClass classifyAwsError(int http_status, std::string_view error_code) {
+  for (const auto code : kRetriableCodes) {
+    if (error_code == code) return CallClass::kRetriable;
+  }
+  return classifyStatus(http_status);
+}
+
+SnsTopic::SnsTopic(HttpClient& http, AwsTarget target, std::string topic_arn)
+    : http_(http),
+      target_(std::move(target)),
+      topic_arn_(std::move(topic_arn)),
+      fifo_(endsWith(topic_arn_, ".fifo")) {}
+
+PublishOutcome SnsTopic::publish(const std::vector<EventMessage>& messages) {
+  HttpRequest request = awsRequest(target_, "sns");
+  request.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+  request.body = snsBody(topic_arn_, messages, fifo_);
+  const HttpResponse response = http_.send(request);
+  if (response.call_class != CallClass::kSuccess) {
+    return rejectedRequest("sns", response, xmlText(response.body, "Code"),
+                           xmlText(response.body, "Message"), messages.size());
+  }
+  if (messages.size() > 1) return snsBatchOutcome(response.body, messages.size());
+  if (xmlText(response.body, "MessageId").empty()) return malformedAnswer("sns", 1);
+  return wholeRequest(CallClass::kSuccess, "", 1);
+}
+
+SqsQueue::SqsQueue(HttpClient& http, AwsTarget target, std::string queue_url)
+    : http_(http),
+      target_(std::move(target)),
+      queue_url_(std::move(queue_url)),
+      fifo_(endsWith(queue_url_, ".fifo")) {}
+
+PublishOutcome SqsQueue::publish(const std::vector<EventMessage>& messages) {
+  const bool single = messages.size() == 1;
+  HttpRequest request = awsRequest(target_, "sqs");
+  request.headers = {
+      {"Content-Type", "application/x-amz-json-1.0"},
+      {"X-Amz-Target", single ? "AmazonSQS.SendMessage" : "AmazonSQS.SendMessageBatch"}};
+  json body;
+  if (single) {
+    body = sqsEntry(messages[0], fifo_);
+  } else {
+    body["Entries"] = json::array();
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+      json entry = sqsEntry(messages[i], fifo_);
+      entry["Id"] = std::to_string(i);
+      body["Entries"].push_back(std::move(entry));
+    }
+  }
+  body["QueueUrl"] = queue_url_;
+  request.body = body.dump();
+  const HttpResponse response = http_.send(request);
+  const json answer = json::parse(response.body, nullptr, false);
+  if (response.call_class != CallClass::kSuccess) {
+    const bool is_error = answer.is_object();
+    return rejectedRequest(
+        "sqs", response, is_error ? sqsErrorCode(answer) : "",
+        is_error ? stringField(answer, answer.contains("message") ? "message" : "Message") : "",
+        messages.size());
+  }
+  if (!single) return sqsBatchOutcome(answer, messages.size());
+  if (!answer.is_object() || stringField(answer, "MessageId").empty()) {
+    return malformedAnswer("sqs", 1);
+  }
+  return wholeRequest(CallClass::kSuccess, "", 1);
+}
+
+}  // namespace outpost::clients

@@ -1,0 +1,104 @@
+// Where the outbox relay sends events: an AWS SNS topic (query protocol, XML answers) and
+// an AWS SQS queue (JSON protocol, X-Amz-Target: AmazonSQS.*), over the shared HttpClient,
+// signed with SigV4 when credentials are configured (SPEC §6).
+//
+// One message goes with Publish / SendMessage, two to ten with PublishBatch /
+// SendMessageBatch; the outcome is reported per message either way. AWS errors are
+// classified here, once (classifyAwsError): the HTTP class from classifyStatus, except
+// that a 4xx whose error code means throttling or a transient condition is retriable (AWS
+// answers throttling with 400 "Throttling"). A failed batch entry is permanent when the
+// sender is at fault (SenderFault) and not throttled, retriable otherwise.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "clients/http_client.h"
+#include "outpost/config.h"
+
+namespace outpost::clients {
+
+// AWS limits: at most 10 entries a batch; a message, and a whole batch, at most 256 KiB.
+inline constexpr std::size_t kMaxBatchEntries = 10;
+inline constexpr std::size_t kMaxMessageBytes = 262144;
+inline constexpr std::size_t kMaxBatchBytes = 262144;
+
+struct EventMessage {
+  std::string body;              // the event envelope, JSON
+  std::string event_type;        // sent as the String message attribute "eventType"
+  std::string group_id;          // MessageGroupId on FIFO destinations: the aggregate id
+  std::string deduplication_id;  // MessageDeduplicationId on FIFO destinations: the event id
+};
+
+// What a message counts against the 256 KiB limits: its body and its attribute's name,
+// data type and value.
+std::size_t messageBytes(const EventMessage& message);
+
+struct EntryOutcome {
+  CallClass call_class = CallClass::kRetriable;
+  std::string error;  // empty on success
+};
+
+struct PublishOutcome {
+  // kRetriable: the destination was not reached or had an outage (a failure for the
+  // breaker); otherwise it answered, and `entries` says what became of each message.
+  CallClass request = CallClass::kRetriable;
+  bool timed_out = false;
+  std::string error;                  // the whole request's error, if any
+  std::vector<EntryOutcome> entries;  // one per message, in order
+};
+
+CallClass classifyAwsError(int http_status, std::string_view error_code);
+
+// Where to send and how to sign: events.region, events.endpoint_url, credentials.
+struct AwsTarget {
+  std::string region;
+  std::optional<std::string> endpoint_url;    // none: https://{service}.{region}.amazonaws.com
+  std::optional<AwsCredentials> credentials;  // none: unsigned (emulators)
+  std::int64_t timeout_ms = 5000;
+};
+
+enum class DestinationKind { kSnsTopic = 1, kSqsQueue = 2 };  // values are bit flags
+
+class EventDestination {
+ public:
+  virtual ~EventDestination() = default;
+  virtual DestinationKind kind() const = 0;
+  virtual const std::string& address() const = 0;  // topic ARN or queue URL, for logs
+  // Sends 1..kMaxBatchEntries messages within the size limits. Never throws.
+  virtual PublishOutcome publish(const std::vector<EventMessage>& messages) = 0;
+};
+
+class SnsTopic final : public EventDestination {
+ public:
+  SnsTopic(HttpClient& http, AwsTarget target, std::string topic_arn);
+  DestinationKind kind() const override { return DestinationKind::kSnsTopic; }
+  const std::string& address() const override { return topic_arn_; }
+  PublishOutcome publish(const std::vector<EventMessage>& messages) override;
+
+ private:
+  HttpClient& http_;
+  AwsTarget target_;
+  std::string topic_arn_;
+  bool fifo_;
+};
+
+class SqsQueue final : public EventDestination {
+ public:
+  SqsQueue(HttpClient& http, AwsTarget target, std::string queue_url);
+  DestinationKind kind() const override { return DestinationKind::kSqsQueue; }
+  const std::string& address() const override { return queue_url_; }
+  PublishOutcome publish(const std::vector<EventMessage>& messages) override;
+
+ private:
+  HttpClient& http_;
+  AwsTarget target_;
+  std::string queue_url_;
+  bool fifo_;
+};
+
+}  // namespace outpost::clients

@@ -1,0 +1,214 @@
+#include "outbox/relay.h"
+
+#include <algorithm>
+
+#include "resilience/backoff.h"
+
+namespace outpost::outbox {
+namespace {
+
+using clients::CallClass;
+using std::chrono::milliseconds;
+
+constexpr milliseconds kStoreDownDelay(1000);
+
+int bitOf(const clients::EventDestination& destination) {
+  return static_cast<int>(destination.kind());
+}
+
+std::int64_t steadyMillis(const Clock& clock) {
+  return std::chrono::duration_cast<milliseconds>(clock.steadyNow().time_since_epoch()).count();
+}
+
+clients::EventMessage messageOf(const DueEvent& event) {
+  return {event.envelope, event.event_type, event.aggregate_id, event.id};
+}
+
+resilience::CallResult breakerResult(const clients::PublishOutcome& outcome) {
+  if (outcome.request != CallClass::kRetriable) return resilience::CallResult::kSuccess;
+  return outcome.timed_out ? resilience::CallResult::kTimeout : resilience::CallResult::kFailure;
+}
+
+// The longest prefix of `events` that fits one batch request (at least one event).
+std::size_t fittingPrefix(const std::vector<DueEvent>& events) {
+  std::size_t bytes = 0;
+  std::size_t count = 0;
+  for (const auto& event : events) {
+    bytes += clients::messageBytes(messageOf(event));
+    if (count > 0 && bytes > clients::kMaxBatchBytes) break;
+    ++count;
+  }
+  return count;
+}
+
+}  // namespace
+
+OutboxRelay::OutboxRelay(RelayDependencies deps) : deps_(std::move(deps)) {
+  for (const auto* destination : deps_.destinations) all_destinations_ |= bitOf(*destination);
+}
+
+milliseconds OutboxRelay::runPass(const std::function<bool()>& stop_requested) {
+  const std::int64_t backing_off_for = resume_at_steady_ms_ - steadyMillis(deps_.clock);
+  if (backing_off_for > 0) return milliseconds(backing_off_for);
+  const int limit =
+      std::clamp(deps_.settings.batch_size, 1, static_cast<int>(clients::kMaxBatchEntries));
+  while (!stop_requested()) {
+    const std::int64_t now = deps_.clock.wallMillis();
+    auto due = deps_.store.read([&](store::Connection& c) { return dueEvents(c, now, limit); });
+    if (!due) return kStoreDownDelay;
+    if (due->empty()) return untilNextDue();
+    switch (sendBatch(std::move(*due))) {
+      case BatchResult::kRecorded:
+        break;
+      case BatchResult::kOutage:
+        return afterOutage();
+      case BatchResult::kBreakerOpen:
+        return untilBreakerTrial();
+      case BatchResult::kStoreDown:
+        return kStoreDownDelay;
+    }
+  }
+  return milliseconds(0);
+}
+
+OutboxRelay::BatchResult OutboxRelay::sendBatch(std::vector<DueEvent> events) {
+  std::vector<InFlight> batch;
+  const std::size_t fitting = fittingPrefix(events);
+  for (std::size_t i = 0; i < fitting; ++i) {
+    InFlight item{std::move(events[i]), 0, "", false};
+    item.sent_to = item.event.sent_to;
+    const std::size_t bytes = clients::messageBytes(messageOf(item.event));
+    if (bytes > clients::kMaxMessageBytes) {
+      item.too_large = true;
+      item.rejection = "event is " + std::to_string(bytes) + " bytes; SNS and SQS take at most " +
+                       std::to_string(clients::kMaxMessageBytes);
+    }
+    batch.push_back(std::move(item));
+  }
+  bool outage = false;
+  bool breaker_open = false;
+  for (auto* destination : deps_.destinations) {
+    if (!sendTo(*destination, batch, outage)) {
+      breaker_open = true;
+      break;
+    }
+  }
+  if (!record(batch)) return BatchResult::kStoreDown;
+  if (outage) return BatchResult::kOutage;
+  if (breaker_open) return BatchResult::kBreakerOpen;
+  if (outage_streak_ > 0) {
+    deps_.log.info("events destination reachable again; sending the outbox",
+                   {{"outages_in_a_row", outage_streak_}});
+    outage_streak_ = 0;
+  }
+  return BatchResult::kRecorded;
+}
+
+bool OutboxRelay::sendTo(clients::EventDestination& destination, std::vector<InFlight>& batch,
+                         bool& outage) {
+  const int bit = bitOf(destination);
+  std::vector<InFlight*> waiting;
+  std::vector<clients::EventMessage> messages;
+  for (auto& item : batch) {
+    // A destination is tried even after another rejected the event: each gets it once.
+    if ((item.sent_to & bit) != 0 || item.too_large) continue;
+    waiting.push_back(&item);
+    messages.push_back(messageOf(item.event));
+  }
+  if (waiting.empty()) return true;
+  auto permit = deps_.breaker.tryAcquire();
+  if (!permit) return false;
+  const clients::PublishOutcome outcome = destination.publish(messages);
+  deps_.breaker.record(*permit, breakerResult(outcome));
+  if (outcome.request == CallClass::kRetriable && outage_streak_ == 0) {
+    deps_.log.warn("events destination unreachable; events wait in the outbox",
+                   {{"destination", destination.address()}, {"error", outcome.error}});
+  }
+  for (std::size_t i = 0; i < waiting.size(); ++i) {
+    const clients::EntryOutcome& entry = outcome.entries[i];
+    switch (entry.call_class) {
+      case CallClass::kSuccess:
+        waiting[i]->sent_to |= bit;
+        break;
+      case CallClass::kPermanent:
+        if (!waiting[i]->rejection.empty()) waiting[i]->rejection += "; ";
+        waiting[i]->rejection += entry.error;
+        break;
+      case CallClass::kRetriable:
+        outage = true;
+        break;
+    }
+  }
+  return true;
+}
+
+Status OutboxRelay::record(const std::vector<InFlight>& batch) {
+  const std::int64_t now = deps_.clock.wallMillis();
+  const std::int64_t retry_at = now + deps_.settings.poll_interval_ms;
+  std::vector<const InFlight*> failed;
+  auto written = deps_.store.write([&](store::Connection& c) {
+    failed.clear();
+    for (const auto& item : batch) {
+      if (!item.rejection.empty()) {
+        // No destination would take an event that is too large, now or later.
+        const bool give_up =
+            item.too_large || item.event.retry_count + 1 >= deps_.settings.max_retries;
+        markRejected(c, item.event.seq, item.sent_to, item.rejection, give_up, retry_at);
+        if (give_up) failed.push_back(&item);
+      } else if (item.sent_to == all_destinations_) {
+        markSent(c, item.event.seq, item.sent_to, now);
+      } else if (item.sent_to != item.event.sent_to) {
+        markPartlySent(c, item.event.seq, item.sent_to);
+      }
+    }
+    return okStatus();
+  });
+  if (!written) {
+    deps_.log.warn("could not record what the events destination accepted; it will be sent again",
+                   {{"error", written.error().message}});
+    return written;
+  }
+  for (const auto& item : batch) {
+    if (item.rejection.empty()) continue;
+    deps_.log.warn("events destination rejected an event",
+                   {{"event_id", item.event.id},
+                    {"aggregate_id", item.event.aggregate_id},
+                    {"rejections", item.event.retry_count + 1},
+                    {"error", item.rejection}});
+  }
+  for (const auto* item : failed) {
+    deps_.log.error("event FAILED: kept in the outbox until staff re-queue it",
+                    {{"event_id", item->event.id}, {"error", item->rejection}});
+  }
+  return okStatus();
+}
+
+milliseconds OutboxRelay::afterOutage() {
+  ++outage_streak_;
+  const std::int64_t delay = resilience::backoffDelayMs(
+      {deps_.settings.outage_initial_delay_ms,
+       std::max(deps_.settings.outage_initial_delay_ms, deps_.settings.poll_interval_ms)},
+      outage_streak_, deps_.random);
+  resume_at_steady_ms_ = steadyMillis(deps_.clock) + delay;
+  return milliseconds(delay);
+}
+
+milliseconds OutboxRelay::untilBreakerTrial() {
+  const auto snapshot = deps_.breaker.snapshot();
+  std::int64_t wait = deps_.settings.poll_interval_ms;
+  if (snapshot.state == resilience::BreakerState::kOpen) {
+    wait = snapshot.next_attempt_wall_ms - deps_.clock.wallMillis();
+  }
+  return milliseconds(std::clamp<std::int64_t>(wait, 1, deps_.settings.poll_interval_ms));
+}
+
+milliseconds OutboxRelay::untilNextDue() {
+  const std::int64_t now = deps_.clock.wallMillis();
+  auto next = deps_.store.read([&](store::Connection& c) { return nextEventDueAt(c, now); });
+  if (!next) return kStoreDownDelay;
+  std::int64_t wait = deps_.settings.poll_interval_ms;
+  if (*next) wait = std::min(wait, **next - now);
+  return milliseconds(std::max<std::int64_t>(wait, 0));
+}
+
+}  // namespace outpost::outbox

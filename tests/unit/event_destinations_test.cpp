@@ -1,0 +1,270 @@
+// The SNS and SQS wire: what is sent (checked field by field) and how every kind of
+// answer is classified, against a scripted HttpClient. The real services' side is
+// covered by tests/integration/relay_test.cpp against fauxqs.
+#include "clients/event_destinations.h"
+
+#include <curl/curl.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+namespace outpost::clients {
+namespace {
+
+using nlohmann::json;
+
+class ScriptedHttp final : public HttpClient {
+ public:
+  HttpResponse send(const HttpRequest& request) override {
+    requests.push_back(request);
+    return answer;
+  }
+  std::vector<HttpRequest> requests;
+  HttpResponse answer;
+};
+
+HttpResponse answered(int status, std::string body) {
+  return {classifyStatus(status), status, std::move(body), status / 100 == 2 ? "" : "HTTP error",
+          false};
+}
+
+std::string unescape(const std::string& text) {
+  int length = 0;
+  char* raw = curl_easy_unescape(nullptr, text.data(), static_cast<int>(text.size()), &length);
+  std::string out(raw, static_cast<std::size_t>(length));
+  curl_free(raw);
+  return out;
+}
+
+std::map<std::string, std::string> formFields(const std::string& body) {
+  std::map<std::string, std::string> fields;
+  std::size_t start = 0;
+  while (start <= body.size()) {
+    std::size_t end = body.find('&', start);
+    if (end == std::string::npos) end = body.size();
+    const std::string pair = body.substr(start, end - start);
+    const std::size_t equals = pair.find('=');
+    fields[unescape(pair.substr(0, equals))] = unescape(pair.substr(equals + 1));
+    start = end + 1;
+  }
+  return fields;
+}
+
+std::string header(const HttpRequest& request, const std::string& name) {
+  for (const auto& [key, value] : request.headers) {
+    if (key == name) return value;
+  }
+  return "";
+}
+
+const EventMessage kCreated{R"({"eventId":"e-1","note":"a&b=c d+é"})", "ORDER_CREATED", "ORD-1",
+                            "e-1"};
+const EventMessage kShipped{R"({"eventId":"e-2"})", "ORDER_SHIPPED", "ORD-2", "e-2"};
+
+AwsTarget emulator() {
+  return {"eu-west-1", "http://127.0.0.1:4566/", AwsCredentials{"AKID", "secret", "token"}, 1234};
+}
+
+TEST(EventDestinations, SnsPublishSendsOneSignedFormWithTheEventTypeAttribute) {
+  ScriptedHttp http;
+  http.answer = answered(200,
+                         "<PublishResponse><PublishResult><MessageId>m-1</MessageId>"
+                         "</PublishResult></PublishResponse>");
+  SnsTopic topic(http, emulator(), "arn:aws:sns:eu-west-1:1:events");
+  const PublishOutcome outcome = topic.publish({kCreated});
+
+  EXPECT_EQ(outcome.request, CallClass::kSuccess);
+  ASSERT_EQ(outcome.entries.size(), 1u);
+  EXPECT_EQ(outcome.entries[0].call_class, CallClass::kSuccess);
+  ASSERT_EQ(http.requests.size(), 1u);
+  const HttpRequest& sent = http.requests[0];
+  EXPECT_EQ(sent.method, "POST");
+  EXPECT_EQ(sent.url, "http://127.0.0.1:4566/");
+  EXPECT_EQ(sent.timeout_ms, 1234);
+  EXPECT_EQ(header(sent, "Content-Type"), "application/x-www-form-urlencoded; charset=utf-8");
+  ASSERT_TRUE(sent.aws_sigv4);
+  EXPECT_EQ(sent.aws_sigv4->service, "sns");
+  EXPECT_EQ(sent.aws_sigv4->region, "eu-west-1");
+  EXPECT_EQ(sent.aws_sigv4->access_key_id, "AKID");
+  EXPECT_EQ(sent.aws_sigv4->session_token, "token");
+  const auto fields = formFields(sent.body);
+  EXPECT_EQ(fields, (std::map<std::string, std::string>{
+                        {"Action", "Publish"},
+                        {"Version", "2010-03-31"},
+                        {"TopicArn", "arn:aws:sns:eu-west-1:1:events"},
+                        {"Message", kCreated.body},
+                        {"MessageAttributes.entry.1.Name", "eventType"},
+                        {"MessageAttributes.entry.1.Value.DataType", "String"},
+                        {"MessageAttributes.entry.1.Value.StringValue", "ORDER_CREATED"}}));
+}
+
+TEST(EventDestinations, SnsPublishBatchNumbersEntriesAndAddsFifoFields) {
+  ScriptedHttp http;
+  http.answer = answered(
+      200,
+      "<PublishBatchResponse><PublishBatchResult><Successful><member><Id>0</Id><MessageId>a"
+      "</MessageId></member><member><Id>1</Id><MessageId>b</MessageId></member></Successful>"
+      "<Failed/></PublishBatchResult></PublishBatchResponse>");
+  AwsTarget unsigned_target = emulator();
+  unsigned_target.credentials.reset();
+  SnsTopic topic(http, unsigned_target, "arn:aws:sns:eu-west-1:1:events.fifo");
+  const PublishOutcome outcome = topic.publish({kCreated, kShipped});
+
+  ASSERT_EQ(outcome.entries.size(), 2u);
+  EXPECT_EQ(outcome.entries[0].call_class, CallClass::kSuccess);
+  EXPECT_EQ(outcome.entries[1].call_class, CallClass::kSuccess);
+  EXPECT_FALSE(http.requests[0].aws_sigv4);
+  auto fields = formFields(http.requests[0].body);
+  EXPECT_EQ(fields["Action"], "PublishBatch");
+  const std::string second = "PublishBatchRequestEntries.member.2.";
+  EXPECT_EQ(fields["PublishBatchRequestEntries.member.1.Id"], "0");
+  EXPECT_EQ(fields["PublishBatchRequestEntries.member.1.Message"], kCreated.body);
+  EXPECT_EQ(fields["PublishBatchRequestEntries.member.1.MessageGroupId"], "ORD-1");
+  EXPECT_EQ(fields[second + "Id"], "1");
+  EXPECT_EQ(fields[second + "MessageDeduplicationId"], "e-2");
+  EXPECT_EQ(fields[second + "MessageAttributes.entry.1.Value.StringValue"], "ORDER_SHIPPED");
+  EXPECT_EQ(fields.size(), 3u + 2u * 7u);
+}
+
+TEST(EventDestinations, SnsBatchEntriesAreJudgedOneByOne) {
+  ScriptedHttp http;
+  http.answer = answered(
+      200,
+      "<PublishBatchResponse><PublishBatchResult><Successful><member><Id>0</Id></member>"
+      "</Successful><Failed><member><Id>1</Id><Code>InvalidParameter</Code><Message>bad "
+      "&amp; wrong</Message><SenderFault>true</SenderFault></member><member><Id>2</Id>"
+      "<Code>InternalError</Code><SenderFault>false</SenderFault></member><member><Id>3</Id>"
+      "<Code>Throttling</Code><SenderFault>true</SenderFault></member></Failed>"
+      "</PublishBatchResult></PublishBatchResponse>");
+  SnsTopic topic(http, emulator(), "arn:aws:sns:eu-west-1:1:events");
+  const PublishOutcome outcome = topic.publish({kCreated, kShipped, kCreated, kShipped, kCreated});
+
+  EXPECT_EQ(outcome.request, CallClass::kSuccess);
+  ASSERT_EQ(outcome.entries.size(), 5u);
+  EXPECT_EQ(outcome.entries[0].call_class, CallClass::kSuccess);
+  EXPECT_EQ(outcome.entries[1].call_class, CallClass::kPermanent);
+  EXPECT_EQ(outcome.entries[1].error, "sns: InvalidParameter: bad & wrong");
+  EXPECT_EQ(outcome.entries[2].call_class, CallClass::kRetriable);  // the service's fault
+  EXPECT_EQ(outcome.entries[3].call_class, CallClass::kRetriable);  // throttled
+  EXPECT_EQ(outcome.entries[4].call_class, CallClass::kRetriable);  // not in the answer
+}
+
+TEST(EventDestinations, SnsWholeRequestErrorsAreClassifiedByStatusAndCode) {
+  struct Case {
+    HttpResponse answer;
+    CallClass expected;
+    std::string error;
+  };
+  const std::string not_found =
+      "<ErrorResponse><Error><Type>Sender</Type><Code>NotFound</Code><Message>Topic does not "
+      "exist</Message></Error></ErrorResponse>";
+  const std::string throttled =
+      "<ErrorResponse><Error><Code>Throttling</Code><Message>Rate exceeded</Message></Error>"
+      "</ErrorResponse>";
+  const Case cases[] = {
+      {answered(404, not_found), CallClass::kPermanent,
+       "sns: NotFound: Topic does not exist (HTTP 404)"},
+      {answered(400, throttled), CallClass::kRetriable,
+       "sns: Throttling: Rate exceeded (HTTP 400)"},
+      {answered(503, "<html>busy</html>"), CallClass::kRetriable, "sns: error (HTTP 503)"},
+      {HttpResponse{CallClass::kRetriable, 0, "", "connection refused", false},
+       CallClass::kRetriable, "sns: connection refused"},
+      {answered(200, "<PublishResponse/>"), CallClass::kRetriable,
+       "malformed answer from sns: no result for the messages sent"},
+  };
+  for (const auto& c : cases) {
+    ScriptedHttp http;
+    http.answer = c.answer;
+    SnsTopic topic(http, emulator(), "arn:aws:sns:eu-west-1:1:events");
+    const PublishOutcome outcome = topic.publish({kCreated});
+    EXPECT_EQ(outcome.request, c.expected) << c.error;
+    ASSERT_EQ(outcome.entries.size(), 1u);
+    EXPECT_EQ(outcome.entries[0].call_class, c.expected) << c.error;
+    EXPECT_EQ(outcome.entries[0].error, c.error);
+  }
+}
+
+TEST(EventDestinations, SqsSendMessageUsesTheJsonProtocol) {
+  ScriptedHttp http;
+  http.answer = answered(200, R"({"MessageId":"m-1","MD5OfMessageBody":"x"})");
+  AwsTarget aws = emulator();
+  aws.endpoint_url.reset();  // the real service
+  SqsQueue queue(http, aws, "https://sqs.eu-west-1.amazonaws.com/1/orders");
+  const PublishOutcome outcome = queue.publish({kCreated});
+
+  EXPECT_EQ(outcome.request, CallClass::kSuccess);
+  EXPECT_EQ(outcome.entries[0].call_class, CallClass::kSuccess);
+  const HttpRequest& sent = http.requests[0];
+  EXPECT_EQ(sent.url, "https://sqs.eu-west-1.amazonaws.com/");
+  EXPECT_EQ(header(sent, "X-Amz-Target"), "AmazonSQS.SendMessage");
+  EXPECT_EQ(header(sent, "Content-Type"), "application/x-amz-json-1.0");
+  EXPECT_EQ(sent.aws_sigv4->service, "sqs");
+  EXPECT_EQ(json::parse(sent.body),
+            (json{{"QueueUrl", "https://sqs.eu-west-1.amazonaws.com/1/orders"},
+                  {"MessageBody", kCreated.body},
+                  {"MessageAttributes",
+                   {{"eventType", {{"DataType", "String"}, {"StringValue", "ORDER_CREATED"}}}}}}));
+}
+
+TEST(EventDestinations, SqsBatchCarriesFifoFieldsAndJudgesEntriesOneByOne) {
+  ScriptedHttp http;
+  http.answer = answered(200, R"({"Successful":[{"Id":"1","MessageId":"m"}],
+               "Failed":[{"Id":"0","SenderFault":true,"Code":"InvalidParameterValue",
+                          "Message":"too big"}]})");
+  SqsQueue queue(http, emulator(), "http://q/1/orders.fifo");
+  const PublishOutcome outcome = queue.publish({kCreated, kShipped});
+
+  EXPECT_EQ(header(http.requests[0], "X-Amz-Target"), "AmazonSQS.SendMessageBatch");
+  const json body = json::parse(http.requests[0].body);
+  EXPECT_EQ(body["QueueUrl"], "http://q/1/orders.fifo");
+  ASSERT_EQ(body["Entries"].size(), 2u);
+  EXPECT_EQ(body["Entries"][1]["Id"], "1");
+  EXPECT_EQ(body["Entries"][1]["MessageGroupId"], "ORD-2");
+  EXPECT_EQ(body["Entries"][1]["MessageDeduplicationId"], "e-2");
+  EXPECT_EQ(body["Entries"][0]["MessageBody"], kCreated.body);
+  EXPECT_EQ(outcome.entries[0].call_class, CallClass::kPermanent);
+  EXPECT_EQ(outcome.entries[0].error, "sqs: InvalidParameterValue: too big");
+  EXPECT_EQ(outcome.entries[1].call_class, CallClass::kSuccess);
+}
+
+TEST(EventDestinations, SqsErrorsAreClassifiedByStatusAndType) {
+  ScriptedHttp http;
+  http.answer = answered(
+      400,
+      R"({"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"The specified queue does not exist."})");
+  SqsQueue queue(http, emulator(), "http://q/1/missing");
+  PublishOutcome outcome = queue.publish({kCreated, kShipped});
+  EXPECT_EQ(outcome.request, CallClass::kPermanent);
+  ASSERT_EQ(outcome.entries.size(), 2u);
+  EXPECT_EQ(outcome.entries[1].call_class, CallClass::kPermanent);
+  EXPECT_EQ(outcome.entries[1].error,
+            "sqs: QueueDoesNotExist: The specified queue does not exist. (HTTP 400)");
+
+  http.answer = answered(400, R"({"__type":"com.amazonaws.sqs#ThrottlingException"})");
+  EXPECT_EQ(queue.publish({kCreated}).request, CallClass::kRetriable);
+  http.answer = answered(200, "not json");
+  EXPECT_EQ(queue.publish({kCreated, kShipped}).request, CallClass::kRetriable);
+  http.answer = answered(200, R"({"Successful":[{"Id":"0"}]})");
+  outcome = queue.publish({kCreated, kShipped});
+  EXPECT_EQ(outcome.entries[0].call_class, CallClass::kSuccess);
+  EXPECT_EQ(outcome.entries[1].call_class, CallClass::kRetriable);  // not in the answer
+}
+
+TEST(EventDestinations, ThrottlingAndTransientCodesAreRetriableWhateverTheStatus) {
+  for (const char* code : {"Throttling", "ThrottlingException", "RequestThrottled",
+                           "TooManyRequestsException", "KMSThrottling", "RequestTimeout"}) {
+    EXPECT_EQ(classifyAwsError(400, code), CallClass::kRetriable) << code;
+  }
+  EXPECT_EQ(classifyAwsError(400, "InvalidParameter"), CallClass::kPermanent);
+  EXPECT_EQ(classifyAwsError(403, "SignatureDoesNotMatch"), CallClass::kPermanent);
+  EXPECT_EQ(classifyAwsError(500, "InvalidParameter"), CallClass::kRetriable);
+}
+
+TEST(EventDestinations, MessageBytesCountTheBodyAndTheAttribute) {
+  EXPECT_EQ(messageBytes({"12345", "ORDER_CREATED", "g", "d"}),
+            5u + std::string("eventType").size() + std::string("String").size() + 13u);
+}
+
+}  // namespace
+}  // namespace outpost::clients
