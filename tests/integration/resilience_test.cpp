@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "support/eventually.h"
 #include "support/fake_services.h"
 #include "support/node_process.h"
 
@@ -30,16 +31,6 @@ std::map<std::string, std::string> fastRecovery() {
           {"OUTPOST_PRODUCT_SERVICE_TIMEOUT_MS", "500"},
           {"OUTPOST_PRODUCT_SERVICE_RECHECK_INTERVAL_MS", "300"},
           {"OUTPOST_BREAKERS_PRODUCT_SERVICE_RESET_TIMEOUT_MS", "500"}};
-}
-
-// Polls `condition` until it holds or `limit` passes: the node does the work.
-bool eventually(const std::function<bool()>& condition, milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(milliseconds(50));  // polling the node's state
-  }
-  return condition();
 }
 
 class Resilience : public ::testing::Test {

@@ -14,6 +14,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "support/eventually.h"
+
 namespace outpost::testing {
 namespace {
 
@@ -29,17 +31,6 @@ void answer(httplib::Response& response, int status, const json& body) {
 
 void problem(httplib::Response& response, int status, const std::string& detail) {
   answer(response, status, json{{"error", detail}});
-}
-
-// Polls `condition` (a server thread's progress) for up to `limit`.
-template <typename Condition>
-bool eventually(Condition condition, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
 }
 
 // Shuts down this process's socket for the TCP connection 127.0.0.1:local_port <->

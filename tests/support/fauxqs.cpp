@@ -186,6 +186,12 @@ std::string Fauxqs::queueUrl(const std::string& queue_name) {
   return answer["QueueUrl"].get<std::string>();
 }
 
+std::string Fauxqs::createQueue(const std::string& queue_name) {
+  auto answer = sqs("CreateQueue", {{"QueueName", queue_name}});
+  if (!answer.is_object() || !answer.contains("QueueUrl")) return "";
+  return answer["QueueUrl"].get<std::string>();
+}
+
 std::vector<nlohmann::json> Fauxqs::receive(const std::string& queue_url, int max_messages,
                                             int wait_seconds) {
   std::vector<nlohmann::json> out;

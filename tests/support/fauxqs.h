@@ -43,7 +43,8 @@ class Fauxqs {
 
   // SQS JSON protocol, unsigned (fauxqs does not check signatures). Each adds a test
   // failure when fauxqs answers with an error.
-  std::string queueUrl(const std::string& queue_name);  // GetQueueUrl; "" on error
+  std::string queueUrl(const std::string& queue_name);     // GetQueueUrl; "" on error
+  std::string createQueue(const std::string& queue_name);  // CreateQueue; its URL
   // ReceiveMessage with all message attributes and system attributes, then deletes what
   // arrived. Each message is the JSON object SQS returns (MessageId, Body,
   // MessageAttributes, Attributes, ...).

@@ -14,21 +14,13 @@
 #include <set>
 #include <thread>
 
+#include "support/eventually.h"
 #include "support/node_process.h"
 
 namespace outpost::clients {
 namespace {
 
-// Polls `condition` (a server thread's progress) for up to `limit`.
-template <typename Condition>
-bool eventually(Condition condition, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
-}
+using outpost::testing::eventually;
 
 // A port nothing listens on (bound, read back, closed).
 int closedLoopbackPort() { return outpost::testing::freeLoopbackPort(); }

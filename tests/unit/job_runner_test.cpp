@@ -5,19 +5,12 @@
 #include <atomic>
 #include <thread>
 
+#include "support/eventually.h"
+
 namespace outpost::jobs {
 namespace {
 
-// Polls `condition` for up to `limit`: the runner's own threads do the work.
-bool eventually(const std::function<bool()>& condition,
-                std::chrono::milliseconds limit = std::chrono::seconds(5)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::yield();
-  }
-  return condition();
-}
+using outpost::testing::eventually;
 
 struct Fixture {
   SystemClock clock;
