@@ -44,6 +44,13 @@ Runs the node until SIGTERM or SIGINT, then finishes in-flight requests and exit
 Logs are JSON lines on stderr. Every configuration key and its environment variable:
 )";
 
+constexpr const char* kServeAwsHelp = R"(
+Events go to events.sns_topic_arn and/or events.sqs_queue_url. AWS_REGION and
+AWS_ENDPOINT_URL give events.region and events.endpoint_url when those are not set.
+Requests are signed (SigV4) with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+AWS_SESSION_TOKEN from the environment, and sent unsigned when they are not set.
+)";
+
 constexpr const char* kMigrateHelp = R"(Usage: outpost migrate [--config FILE]
 
 Applies the schema migrations this binary carries to the configured database (serve
@@ -126,6 +133,7 @@ void printServeHelp() {
   std::fputs(kServeHelp, stdout);
   for (const auto& [key, env] : configKeyNames())
     std::printf("  %-52s %s\n", key.c_str(), env.c_str());
+  std::fputs(kServeAwsHelp, stdout);
 }
 
 int runMigrate(const Config& config) {

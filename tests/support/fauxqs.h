@@ -31,7 +31,8 @@ class Fauxqs {
   Fauxqs& operator=(const Fauxqs&) = delete;
 
   int port() const { return port_; }
-  std::string endpoint() const;  // "http://127.0.0.1:PORT"
+  pid_t pid() const { return pid_; }  // -1 while stopped
+  std::string endpoint() const;       // "http://127.0.0.1:PORT"
   std::string logs() const;
 
   // SIGTERM (then SIGKILL after 5 s); connections are refused afterwards and every queue,
