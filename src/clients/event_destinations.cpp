@@ -259,16 +259,16 @@ CallClass classifyAwsError(int http_status, std::string_view error_code) {
   return classifyStatus(http_status);
 }
 
-SnsTopic::SnsTopic(HttpClient& http, AwsTarget target, std::string topic_arn)
+AwsDestination::AwsDestination(HttpClient& http, AwsTarget target, std::string address)
     : http_(http),
       target_(std::move(target)),
-      topic_arn_(std::move(topic_arn)),
-      fifo_(endsWith(topic_arn_, ".fifo")) {}
+      address_(std::move(address)),
+      fifo_(endsWith(address_, ".fifo")) {}
 
 PublishOutcome SnsTopic::publish(const std::vector<EventMessage>& messages) {
   HttpRequest request = awsRequest(target_, "sns");
   request.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
-  request.body = snsBody(topic_arn_, messages, fifo_);
+  request.body = snsBody(address_, messages, fifo_);
   const HttpResponse response = http_.send(request);
   if (response.call_class != CallClass::kSuccess) {
     return rejectedRequest("sns", response, xmlText(response.body, "Code"),
@@ -278,12 +278,6 @@ PublishOutcome SnsTopic::publish(const std::vector<EventMessage>& messages) {
   if (xmlText(response.body, "MessageId").empty()) return malformedAnswer("sns", 1);
   return wholeRequest(CallClass::kSuccess, "", 1);
 }
-
-SqsQueue::SqsQueue(HttpClient& http, AwsTarget target, std::string queue_url)
-    : http_(http),
-      target_(std::move(target)),
-      queue_url_(std::move(queue_url)),
-      fifo_(endsWith(queue_url_, ".fifo")) {}
 
 PublishOutcome SqsQueue::publish(const std::vector<EventMessage>& messages) {
   const bool single = messages.size() == 1;
@@ -302,7 +296,7 @@ PublishOutcome SqsQueue::publish(const std::vector<EventMessage>& messages) {
       body["Entries"].push_back(std::move(entry));
     }
   }
-  body["QueueUrl"] = queue_url_;
+  body["QueueUrl"] = address_;
   request.body = body.dump();
   const HttpResponse response = http_.send(request);
   const json answer = json::parse(response.body, nullptr, false);

@@ -73,32 +73,34 @@ class EventDestination {
   virtual PublishOutcome publish(const std::vector<EventMessage>& messages) = 0;
 };
 
-class SnsTopic final : public EventDestination {
+// What SNS and SQS destinations share: the client, where and how to sign, the address
+// (a name ending in ".fifo" makes a FIFO destination).
+class AwsDestination : public EventDestination {
  public:
-  SnsTopic(HttpClient& http, AwsTarget target, std::string topic_arn);
-  DestinationKind kind() const override { return DestinationKind::kSnsTopic; }
-  const std::string& address() const override { return topic_arn_; }
-  PublishOutcome publish(const std::vector<EventMessage>& messages) override;
+  AwsDestination(HttpClient& http, AwsTarget target, std::string address);
+  const std::string& address() const override { return address_; }
 
- private:
+ protected:
   HttpClient& http_;
   AwsTarget target_;
-  std::string topic_arn_;
+  std::string address_;
   bool fifo_;
 };
 
-class SqsQueue final : public EventDestination {
+class SnsTopic final : public AwsDestination {
  public:
-  SqsQueue(HttpClient& http, AwsTarget target, std::string queue_url);
-  DestinationKind kind() const override { return DestinationKind::kSqsQueue; }
-  const std::string& address() const override { return queue_url_; }
+  SnsTopic(HttpClient& http, AwsTarget target, std::string topic_arn)
+      : AwsDestination(http, std::move(target), std::move(topic_arn)) {}
+  DestinationKind kind() const override { return DestinationKind::kSnsTopic; }
   PublishOutcome publish(const std::vector<EventMessage>& messages) override;
+};
 
- private:
-  HttpClient& http_;
-  AwsTarget target_;
-  std::string queue_url_;
-  bool fifo_;
+class SqsQueue final : public AwsDestination {
+ public:
+  SqsQueue(HttpClient& http, AwsTarget target, std::string queue_url)
+      : AwsDestination(http, std::move(target), std::move(queue_url)) {}
+  DestinationKind kind() const override { return DestinationKind::kSqsQueue; }
+  PublishOutcome publish(const std::vector<EventMessage>& messages) override;
 };
 
 }  // namespace outpost::clients
