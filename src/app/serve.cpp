@@ -84,10 +84,11 @@ Breakers makeBreakers(const Config& config, const Clock& clock, store::Store& st
 using Destinations = std::vector<std::unique_ptr<clients::EventDestination>>;
 
 // The configured SNS topic and/or SQS queue; none: events wait in the outbox.
-Destinations makeEventDestinations(const Config& config, clients::HttpClient& http) {
+Destinations makeEventDestinations(const Config& config, clients::HttpClient& http,
+                                   std::function<bool()> stopping) {
   const clients::AwsTarget target{config.events.region, config.events.endpoint_url,
                                   config.events.credentials,
-                                  config.breakers.at("events").timeout_ms};
+                                  config.breakers.at("events").timeout_ms, std::move(stopping)};
   Destinations destinations;
   if (config.events.sns_topic_arn) {
     destinations.push_back(
@@ -121,7 +122,15 @@ int serve(const Config& config) {
   SystemRandom random;
   observability::Logger log(clock);
 
-  auto store = store::Store::open({config.database, config.database_busy_timeout_ms});
+  const bool events_configured = config.events.sns_topic_arn || config.events.sqs_queue_url;
+  // Before the store: its writer thread wakes the runner until the store has shut down.
+  jobs::JobRunner runner(log);
+  store::StoreOptions store_options{config.database, config.database_busy_timeout_ms};
+  if (events_configured) {
+    // Any commit may have added events: the relay looks at once (SPEC §4.3).
+    store_options.after_commit = [&runner] { runner.wake(kRelayJob); };
+  }
+  auto store = store::Store::open(store_options);
   if (!store) {
     log.error("cannot open the database",
               {{"database", config.database}, {"error", store.error().message}});
@@ -140,7 +149,6 @@ int serve(const Config& config) {
     product_client.emplace(http, *config.product_service.url, config.product_service.timeout_ms);
   }
 
-  jobs::JobRunner runner(log);
   delivery::DeliveryInitiator delivery({**store, clock, random, *breakers.at("delivery-service"),
                                         delivery_client ? &*delivery_client : nullptr,
                                         config.delivery_service.retry, config.node_id, log,
@@ -191,7 +199,13 @@ int serve(const Config& config) {
   jobs::Retention retention(**store, clock, config.events.retention_ms, log);
   runner.add(kRetentionJob, [&] { return retention.runOnce(); });
 
-  const Destinations destinations = makeEventDestinations(config, http);
+  const Destinations destinations = makeEventDestinations(config, http, stop_requested);
+  if (events_configured && !config.events.credentials && !config.events.endpoint_url) {
+    log.warn(
+        "events go to AWS unsigned: AWS will reject them until AWS_ACCESS_KEY_ID and "
+        "AWS_SECRET_ACCESS_KEY are set",
+        {{"region", config.events.region}});
+  }
   std::optional<outbox::OutboxRelay> relay;
   if (!destinations.empty()) {
     relay.emplace(outbox::RelayDependencies{
@@ -203,8 +217,6 @@ int serve(const Config& config) {
         {config.events.poll_interval_ms, config.events.batch_size, config.events.max_retries},
         log});
     runner.add(kRelayJob, [&] { return relay->runPass(stop_requested); });
-    // Any commit may have added events: the relay looks at once (SPEC §4.3).
-    (*store)->setAfterCommit([&runner] { runner.wake(kRelayJob); });
   }
 
   http::HttpServer server({config, orders, outbox_admin, **store, log});

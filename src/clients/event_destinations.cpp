@@ -15,9 +15,10 @@ using nlohmann::json;
 
 constexpr std::string_view kEventTypeAttribute = "eventType";
 
-// botocore's throttling and transient error codes, plus the KMS throttling codes SNS and
-// SQS pass on for encrypted topics and queues.
-constexpr std::array<std::string_view, 21> kRetriableCodes = {
+// botocore's throttling and transient error codes, the KMS throttling codes SNS and SQS
+// pass on for encrypted topics and queues, and the codes that blame the node's
+// credentials or clock rather than the event.
+constexpr std::array<std::string_view, 31> kRetriableCodes = {
     "Throttling",
     "ThrottlingException",
     "ThrottledException",
@@ -39,6 +40,16 @@ constexpr std::array<std::string_view, 21> kRetriableCodes = {
     "ServiceUnavailable",
     "KMSThrottling",
     "KmsThrottled",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "RequestExpired",
+    "RequestTimeTooSkewed",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "SignatureDoesNotMatch",
+    "IncompleteSignature",
+    "InvalidSignatureException",
+    "MissingAuthenticationToken",
 };
 
 bool endsWith(std::string_view text, std::string_view suffix) {
@@ -50,19 +61,6 @@ std::string endpointFor(const AwsTarget& target, const std::string& service) {
   std::string url = *target.endpoint_url;
   while (!url.empty() && url.back() == '/') url.pop_back();
   return url + "/";
-}
-
-HttpRequest awsRequest(const AwsTarget& target, const std::string& service) {
-  HttpRequest request;
-  request.method = "POST";
-  request.url = endpointFor(target, service);
-  request.timeout_ms = target.timeout_ms;
-  if (target.credentials) {
-    request.aws_sigv4 =
-        AwsSigning{target.region, service, target.credentials->access_key_id,
-                   target.credentials->secret_access_key, target.credentials->session_token};
-  }
-  return request;
 }
 
 std::string formEscape(std::string_view text) {
@@ -115,7 +113,9 @@ PublishOutcome rejectedRequest(const char* service, const HttpResponse& response
                                    : classifyAwsError(response.status, code);
   std::string error = response.status == 0 ? std::string(service) + ": " + response.error
                                            : describeError(service, code, message, response.status);
-  return wholeRequest(call_class, std::move(error), messages, response.timed_out);
+  PublishOutcome outcome = wholeRequest(call_class, std::move(error), messages, response.timed_out);
+  outcome.cancelled = response.cancelled;
+  return outcome;
 }
 
 PublishOutcome malformedAnswer(const char* service, std::size_t messages) {
@@ -265,8 +265,40 @@ AwsDestination::AwsDestination(HttpClient& http, AwsTarget target, std::string a
       address_(std::move(address)),
       fifo_(endsWith(address_, ".fifo")) {}
 
-PublishOutcome SnsTopic::publish(const std::vector<EventMessage>& messages) {
-  HttpRequest request = awsRequest(target_, "sns");
+HttpRequest AwsDestination::newRequest(const std::string& service) const {
+  HttpRequest request;
+  request.method = "POST";
+  request.url = endpointFor(target_, service);
+  request.timeout_ms = target_.timeout_ms;
+  request.cancelled = target_.cancelled;
+  if (target_.credentials) {
+    request.aws_sigv4 =
+        AwsSigning{target_.region, service, target_.credentials->access_key_id,
+                   target_.credentials->secret_access_key, target_.credentials->session_token};
+  }
+  return request;
+}
+
+PublishOutcome AwsDestination::publish(const std::vector<EventMessage>& messages) {
+  PublishOutcome outcome = send(messages);
+  if (messages.size() == 1 || outcome.request != CallClass::kPermanent) return outcome;
+  PublishOutcome each;
+  each.request = CallClass::kSuccess;
+  for (const auto& message : messages) {
+    PublishOutcome single = send({message});
+    each.entries.push_back(single.entries.at(0));
+    if (single.request == CallClass::kRetriable) {
+      each.request = CallClass::kRetriable;
+      each.timed_out = each.timed_out || single.timed_out;
+      each.cancelled = each.cancelled || single.cancelled;
+      each.error = single.error;
+    }
+  }
+  return each;
+}
+
+PublishOutcome SnsTopic::send(const std::vector<EventMessage>& messages) {
+  HttpRequest request = newRequest("sns");
   request.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
   request.body = snsBody(address_, messages, fifo_);
   const HttpResponse response = http_.send(request);
@@ -279,9 +311,9 @@ PublishOutcome SnsTopic::publish(const std::vector<EventMessage>& messages) {
   return wholeRequest(CallClass::kSuccess, "", 1);
 }
 
-PublishOutcome SqsQueue::publish(const std::vector<EventMessage>& messages) {
+PublishOutcome SqsQueue::send(const std::vector<EventMessage>& messages) {
   const bool single = messages.size() == 1;
-  HttpRequest request = awsRequest(target_, "sqs");
+  HttpRequest request = newRequest("sqs");
   request.headers = {
       {"Content-Type", "application/x-amz-json-1.0"},
       {"X-Amz-Target", single ? "AmazonSQS.SendMessage" : "AmazonSQS.SendMessageBatch"}};
@@ -297,7 +329,8 @@ PublishOutcome SqsQueue::publish(const std::vector<EventMessage>& messages) {
     }
   }
   body["QueueUrl"] = address_;
-  request.body = body.dump();
+  // Envelopes are valid UTF-8 (we wrote them); replacing never throws whatever the bytes.
+  request.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   const HttpResponse response = http_.send(request);
   const json answer = json::parse(response.body, nullptr, false);
   if (response.call_class != CallClass::kSuccess) {

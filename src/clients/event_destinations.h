@@ -3,15 +3,21 @@
 // signed with SigV4 when credentials are configured (SPEC §6).
 //
 // One message goes with Publish / SendMessage, two to ten with PublishBatch /
-// SendMessageBatch; the outcome is reported per message either way. AWS errors are
-// classified here, once (classifyAwsError): the HTTP class from classifyStatus, except
-// that a 4xx whose error code means throttling or a transient condition is retriable (AWS
-// answers throttling with 400 "Throttling"). A failed batch entry is permanent when the
-// sender is at fault (SenderFault) and not throttled, retriable otherwise.
+// SendMessageBatch; the outcome is reported per message either way. A batch rejected as a
+// whole (a permanent error for the request) is sent again message by message, so that one
+// bad message cannot count against its neighbours.
+//
+// AWS errors are classified here, once (classifyAwsError): the HTTP class from
+// classifyStatus, except that a 4xx whose error code means throttling, a transient
+// condition, or a problem with the node's own credentials or clock (expired token, bad
+// signature, skewed time) is retriable: the event is not at fault, and the breaker and
+// backoff handle it like an outage. A failed batch entry is permanent when the sender is
+// at fault (SenderFault) and the code is not one of those, retriable otherwise.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,7 +54,8 @@ struct PublishOutcome {
   // breaker); otherwise it answered, and `entries` says what became of each message.
   CallClass request = CallClass::kRetriable;
   bool timed_out = false;
-  std::string error;                  // the whole request's error, if any
+  bool cancelled = false;  // AwsTarget::cancelled stopped it: no verdict on the destination
+  std::string error;       // the whole request's error, if any
   std::vector<EntryOutcome> entries;  // one per message, in order
 };
 
@@ -60,6 +67,7 @@ struct AwsTarget {
   std::optional<std::string> endpoint_url;    // none: https://{service}.{region}.amazonaws.com
   std::optional<AwsCredentials> credentials;  // none: unsigned (emulators)
   std::int64_t timeout_ms = 5000;
+  std::function<bool()> cancelled = nullptr;  // true aborts a call under way (the node is stopping)
 };
 
 enum class DestinationKind { kSnsTopic = 1, kSqsQueue = 2 };  // values are bit flags
@@ -79,8 +87,13 @@ class AwsDestination : public EventDestination {
  public:
   AwsDestination(HttpClient& http, AwsTarget target, std::string address);
   const std::string& address() const override { return address_; }
+  PublishOutcome publish(const std::vector<EventMessage>& messages) final;
 
  protected:
+  // One request: the single-message API for one message, the batch API for more.
+  virtual PublishOutcome send(const std::vector<EventMessage>& messages) = 0;
+  HttpRequest newRequest(const std::string& service) const;
+
   HttpClient& http_;
   AwsTarget target_;
   std::string address_;
@@ -92,7 +105,9 @@ class SnsTopic final : public AwsDestination {
   SnsTopic(HttpClient& http, AwsTarget target, std::string topic_arn)
       : AwsDestination(http, std::move(target), std::move(topic_arn)) {}
   DestinationKind kind() const override { return DestinationKind::kSnsTopic; }
-  PublishOutcome publish(const std::vector<EventMessage>& messages) override;
+
+ private:
+  PublishOutcome send(const std::vector<EventMessage>& messages) override;
 };
 
 class SqsQueue final : public AwsDestination {
@@ -100,7 +115,9 @@ class SqsQueue final : public AwsDestination {
   SqsQueue(HttpClient& http, AwsTarget target, std::string queue_url)
       : AwsDestination(http, std::move(target), std::move(queue_url)) {}
   DestinationKind kind() const override { return DestinationKind::kSqsQueue; }
-  PublishOutcome publish(const std::vector<EventMessage>& messages) override;
+
+ private:
+  PublishOutcome send(const std::vector<EventMessage>& messages) override;
 };
 
 }  // namespace outpost::clients

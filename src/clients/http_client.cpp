@@ -80,6 +80,11 @@ HttpResponse transportFailure(std::string error, bool timed_out = false) {
   return response;
 }
 
+// CURLOPT_XFERINFOFUNCTION: a non-zero return aborts the transfer.
+int abortWhenCancelled(void* cancelled, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return (*static_cast<const std::function<bool()>*>(cancelled))() ? 1 : 0;
+}
+
 std::string detail(const char* errbuf, CURLcode code) {
   return errbuf[0] != '\0' ? std::string(errbuf) : std::string(curl_easy_strerror(code));
 }
@@ -212,6 +217,12 @@ HttpResponse CurlHttpClient::send(const HttpRequest& request) {
     }
   }
 
+  if (request.cancelled) {
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &abortWhenCancelled);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &request.cancelled);
+  }
+
   const CURLcode code = curl_easy_perform(curl);
 
   long status = 0;
@@ -256,6 +267,10 @@ HttpResponse CurlHttpClient::send(const HttpRequest& request) {
       break;
     case CURLE_GOT_NOTHING:
       response.error = "empty reply from server";
+      break;
+    case CURLE_ABORTED_BY_CALLBACK:
+      response.cancelled = true;
+      response.error = "cancelled: the node is stopping";
       break;
     case CURLE_WRITE_ERROR:
     case CURLE_FILESIZE_EXCEEDED:

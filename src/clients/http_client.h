@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -49,6 +50,9 @@ struct HttpRequest {
   std::int64_t connect_timeout_ms = 1000;
   // AWS Signature Version 4, by libcurl (CURLOPT_AWS_SIGV4), when set.
   std::optional<AwsSigning> aws_sigv4;
+  // When set, asked about once a second and whenever data moves: true aborts the call
+  // (HttpResponse::cancelled), so that shutdown need not wait out a hung peer.
+  std::function<bool()> cancelled = nullptr;
 };
 
 struct HttpResponse {
@@ -61,6 +65,7 @@ struct HttpResponse {
   // "connection refused", "timed out after 3000 ms", "HTTP 503", ...
   std::string error;
   bool timed_out = false;
+  bool cancelled = false;  // HttpRequest::cancelled said so; kRetriable, no fault of the peer
 };
 
 // The class of an HTTP status (see the top of this file). 0 (no HTTP answer) and

@@ -24,8 +24,15 @@ clients::EventMessage messageOf(const DueEvent& event) {
   return {event.envelope, event.event_type, event.aggregate_id, event.id};
 }
 
+// An entry the service failed by its own fault (or throttled) is an outage too.
+bool anyRetriable(const clients::PublishOutcome& outcome) {
+  if (outcome.request == CallClass::kRetriable) return true;
+  return std::any_of(outcome.entries.begin(), outcome.entries.end(),
+                     [](const auto& entry) { return entry.call_class == CallClass::kRetriable; });
+}
+
 resilience::CallResult breakerResult(const clients::PublishOutcome& outcome) {
-  if (outcome.request != CallClass::kRetriable) return resilience::CallResult::kSuccess;
+  if (!anyRetriable(outcome)) return resilience::CallResult::kSuccess;
   return outcome.timed_out ? resilience::CallResult::kTimeout : resilience::CallResult::kFailure;
 }
 
@@ -66,6 +73,8 @@ milliseconds OutboxRelay::runPass(const std::function<bool()>& stop_requested) {
         return untilBreakerTrial();
       case BatchResult::kStoreDown:
         return kStoreDownDelay;
+      case BatchResult::kCancelled:
+        return milliseconds(0);
     }
   }
   return milliseconds(0);
@@ -86,16 +95,15 @@ OutboxRelay::BatchResult OutboxRelay::sendBatch(std::vector<DueEvent> events) {
     batch.push_back(std::move(item));
   }
   bool outage = false;
-  bool breaker_open = false;
+  Send stopped_by = Send::kAnswered;
   for (auto* destination : deps_.destinations) {
-    if (!sendTo(*destination, batch, outage)) {
-      breaker_open = true;
-      break;
-    }
+    stopped_by = sendTo(*destination, batch, outage);
+    if (stopped_by != Send::kAnswered) break;
   }
   if (!record(batch)) return BatchResult::kStoreDown;
+  if (stopped_by == Send::kCancelled) return BatchResult::kCancelled;
   if (outage) return BatchResult::kOutage;
-  if (breaker_open) return BatchResult::kBreakerOpen;
+  if (stopped_by == Send::kBreakerOpen) return BatchResult::kBreakerOpen;
   if (outage_streak_ > 0) {
     deps_.log.info("events destination reachable again; sending the outbox",
                    {{"outages_in_a_row", outage_streak_}});
@@ -104,8 +112,8 @@ OutboxRelay::BatchResult OutboxRelay::sendBatch(std::vector<DueEvent> events) {
   return BatchResult::kRecorded;
 }
 
-bool OutboxRelay::sendTo(clients::EventDestination& destination, std::vector<InFlight>& batch,
-                         bool& outage) {
+OutboxRelay::Send OutboxRelay::sendTo(clients::EventDestination& destination,
+                                      std::vector<InFlight>& batch, bool& outage) {
   const int bit = bitOf(destination);
   std::vector<InFlight*> waiting;
   std::vector<clients::EventMessage> messages;
@@ -115,12 +123,15 @@ bool OutboxRelay::sendTo(clients::EventDestination& destination, std::vector<InF
     waiting.push_back(&item);
     messages.push_back(messageOf(item.event));
   }
-  if (waiting.empty()) return true;
+  if (waiting.empty()) return Send::kAnswered;
   auto permit = deps_.breaker.tryAcquire();
-  if (!permit) return false;
+  if (!permit) return Send::kBreakerOpen;
   const clients::PublishOutcome outcome = destination.publish(messages);
+  // A call cut short by shutdown says nothing about the destination; a trial permit left
+  // unrecorded expires at the trial's deadline.
+  if (outcome.cancelled) return Send::kCancelled;
   deps_.breaker.record(*permit, breakerResult(outcome));
-  if (outcome.request == CallClass::kRetriable && outage_streak_ == 0) {
+  if (anyRetriable(outcome) && outage_streak_ == 0) {
     deps_.log.warn("events destination unreachable; events wait in the outbox",
                    {{"destination", destination.address()}, {"error", outcome.error}});
   }
@@ -139,10 +150,15 @@ bool OutboxRelay::sendTo(clients::EventDestination& destination, std::vector<InF
         break;
     }
   }
-  return true;
+  return Send::kAnswered;
 }
 
 Status OutboxRelay::record(const std::vector<InFlight>& batch) {
+  const bool changed = std::any_of(batch.begin(), batch.end(), [](const InFlight& item) {
+    return !item.rejection.empty() || item.sent_to != item.event.sent_to;
+  });
+  // Nothing to write after an outage: an empty commit would only wake the relay again.
+  if (!changed) return okStatus();
   const std::int64_t now = deps_.clock.wallMillis();
   const std::int64_t retry_at = now + deps_.settings.poll_interval_ms;
   std::vector<const InFlight*> failed;
@@ -155,7 +171,7 @@ Status OutboxRelay::record(const std::vector<InFlight>& batch) {
             item.too_large || item.event.retry_count + 1 >= deps_.settings.max_retries;
         markRejected(c, item.event.seq, item.sent_to, item.rejection, give_up, retry_at);
         if (give_up) failed.push_back(&item);
-      } else if (item.sent_to == all_destinations_) {
+      } else if ((item.sent_to & all_destinations_) == all_destinations_) {
         markSent(c, item.event.seq, item.sent_to, now);
       } else if (item.sent_to != item.event.sent_to) {
         markPartlySent(c, item.event.seq, item.sent_to);
@@ -185,12 +201,13 @@ Status OutboxRelay::record(const std::vector<InFlight>& batch) {
 
 milliseconds OutboxRelay::afterOutage() {
   ++outage_streak_;
+  // Once the outage has opened the breaker, its trial time is the one that counts.
+  if (deps_.breaker.state() == resilience::BreakerState::kOpen) return untilBreakerTrial();
+  const std::int64_t cap =
+      std::min(deps_.settings.poll_interval_ms, deps_.breaker.options().reset_timeout_ms);
   const std::int64_t delay = resilience::backoffDelayMs(
-      {deps_.settings.outage_initial_delay_ms,
-       std::max(deps_.settings.outage_initial_delay_ms, deps_.settings.poll_interval_ms)},
-      outage_streak_, deps_.random);
-  resume_at_steady_ms_ = steadyMillis(deps_.clock) + delay;
-  return milliseconds(delay);
+      {std::min(deps_.settings.outage_initial_delay_ms, cap), cap}, outage_streak_, deps_.random);
+  return pauseFor(delay);
 }
 
 milliseconds OutboxRelay::untilBreakerTrial() {
@@ -199,7 +216,13 @@ milliseconds OutboxRelay::untilBreakerTrial() {
   if (snapshot.state == resilience::BreakerState::kOpen) {
     wait = snapshot.next_attempt_wall_ms - deps_.clock.wallMillis();
   }
-  return milliseconds(std::clamp<std::int64_t>(wait, 1, deps_.settings.poll_interval_ms));
+  return pauseFor(std::clamp<std::int64_t>(wait, 1, deps_.settings.poll_interval_ms));
+}
+
+milliseconds OutboxRelay::pauseFor(std::int64_t delay_ms) {
+  // Commits wake the relay early; until then a pass returns at once without reading.
+  resume_at_steady_ms_ = steadyMillis(deps_.clock) + delay_ms;
+  return milliseconds(delay_ms);
 }
 
 milliseconds OutboxRelay::untilNextDue() {

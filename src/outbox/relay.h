@@ -7,9 +7,12 @@
 // - Acceptance: an event is SENT only once every destination accepted it; what a batch
 //   says of each entry is recorded entry by entry, in one write.
 // - Outages (no answer, 5xx, throttling, an entry failed by the destination's fault) go
-//   through the `events` breaker and make the relay back off; they never touch an event's
-//   retry count. Only a permanent rejection counts: the event is tried again at the next
-//   poll and is FAILED (dead letter) once max_retries rejections are reached.
+//   through the `events` breaker and make the relay back off (from 1 s, doubling, capped
+//   at the poll interval and the breaker's reset timeout; once the breaker is open, until
+//   its trial); they never touch an event's retry count. Only a permanent rejection
+//   counts: the event is tried again at the next poll and is FAILED (dead letter) once
+//   max_retries rejections are reached. A FAILED event no longer holds back its order, so
+//   one re-queued by staff goes out after later events of the same order.
 //
 // Not thread-safe: one job thread runs passes.
 #pragma once
@@ -57,7 +60,8 @@ class OutboxRelay {
   std::chrono::milliseconds runPass(const std::function<bool()>& stop_requested);
 
  private:
-  enum class BatchResult { kRecorded, kOutage, kBreakerOpen, kStoreDown };
+  enum class BatchResult { kRecorded, kOutage, kBreakerOpen, kStoreDown, kCancelled };
+  enum class Send { kAnswered, kBreakerOpen, kCancelled };
 
   // An event of this batch, with what the destinations said of it.
   struct InFlight {
@@ -68,11 +72,13 @@ class OutboxRelay {
   };
 
   BatchResult sendBatch(std::vector<DueEvent> events);
-  // Sends the events `destination` has not accepted yet; false if the breaker refused.
-  bool sendTo(clients::EventDestination& destination, std::vector<InFlight>& batch, bool& outage);
+  // Sends the events `destination` has not accepted yet; sets `outage` if any of them met
+  // one.
+  Send sendTo(clients::EventDestination& destination, std::vector<InFlight>& batch, bool& outage);
   Status record(const std::vector<InFlight>& batch);
   std::chrono::milliseconds afterOutage();
   std::chrono::milliseconds untilBreakerTrial();
+  std::chrono::milliseconds pauseFor(std::int64_t delay_ms);
   std::chrono::milliseconds untilNextDue();
 
   RelayDependencies deps_;

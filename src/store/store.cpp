@@ -158,8 +158,8 @@ void Store::commitBatch(std::vector<PendingWrite>& batch) {
     return true;
   });
   if (!committed) return failAll(committed.error());
+  if (options_.after_commit) options_.after_commit();
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done.set_value(std::move(outcomes[i]));
-  if (after_commit_) after_commit_();
 }
 
 int Store::onWalCommit(void* self, sqlite3*, const char*, int pages) {

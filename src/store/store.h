@@ -29,6 +29,10 @@ struct StoreOptions {
   std::int64_t busy_timeout_ms = 2000;
   // WAL pages after which the background checkpointer is woken.
   int checkpoint_after_pages = 1000;
+  // Called on the writer thread after every commit (of one or more writes), before the
+  // writers are answered, e.g. to wake the outbox relay. It must return quickly, must not
+  // write, and must stay callable until shutdown() returns.
+  std::function<void()> after_commit = nullptr;
 };
 
 class Store {
@@ -48,13 +52,6 @@ class Store {
   // they fail at once with kUnavailable, and only outages count as failures. Set before
   // the store is shared; nullptr (the default) disables it.
   void setBreaker(resilience::CircuitBreaker* breaker) { breaker_ = breaker; }
-
-  // Called on the writer thread after every commit (of one or more writes), e.g. to wake
-  // the outbox relay: it must return quickly and must not write. Set before the store is
-  // shared.
-  void setAfterCommit(std::function<void()> after_commit) {
-    after_commit_ = std::move(after_commit);
-  }
 
   // Blocks until `work` is committed (or failed). Durable when it returns ok.
   Status write(WriteWork work);
@@ -103,7 +100,6 @@ class Store {
 
   StoreOptions options_;
   resilience::CircuitBreaker* breaker_ = nullptr;
-  std::function<void()> after_commit_;
   std::unique_ptr<Connection> writer_connection_;
   int schema_version_;
 

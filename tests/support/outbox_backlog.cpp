@@ -21,12 +21,14 @@ std::vector<std::string> fillOutbox(const std::string& database, int orders, int
   const std::string node = "backlog";
   constexpr int kOrdersPerWrite = 500;
   for (int first = 0; first < orders; first += kOrdersPerWrite) {
+    std::vector<std::string> written_ids;
     auto written = (*store)->write([&](store::Connection& c) {
+      written_ids.clear();
       outbox::EventContext context{node, clock.wallMillis(), random};
       for (int order = first; order < std::min(orders, first + kOrdersPerWrite); ++order) {
         const std::string aggregate = "ORD-BACKLOG-" + std::to_string(order);
         for (int event = 0; event < events_per_order; ++event) {
-          ids.push_back(outbox::appendEvent(
+          written_ids.push_back(outbox::appendEvent(
               c, {"BACKLOG_EVENT", aggregate, {{"order", order}, {"sequence", event}}}, context));
         }
       }
@@ -36,6 +38,7 @@ std::vector<std::string> fillOutbox(const std::string& database, int orders, int
       ADD_FAILURE() << "cannot fill the outbox: " << written.error().message;
       break;
     }
+    ids.insert(ids.end(), written_ids.begin(), written_ids.end());
   }
   (*store)->shutdown();
   return ids;

@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -14,13 +15,18 @@ namespace {
 
 using nlohmann::json;
 
+// Answers with `answers` in turn, then with `answer`.
 class ScriptedHttp final : public HttpClient {
  public:
   HttpResponse send(const HttpRequest& request) override {
     requests.push_back(request);
-    return answer;
+    if (answers.empty()) return answer;
+    HttpResponse next = answers.front();
+    answers.pop_front();
+    return next;
   }
   std::vector<HttpRequest> requests;
+  std::deque<HttpResponse> answers;
   HttpResponse answer;
 };
 
@@ -234,9 +240,13 @@ TEST(EventDestinations, SqsErrorsAreClassifiedByStatusAndType) {
       400,
       R"({"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"The specified queue does not exist."})");
   SqsQueue queue(http, emulator(), "http://q/1/missing");
-  PublishOutcome outcome = queue.publish({kCreated, kShipped});
+  PublishOutcome outcome = queue.publish({kCreated});
   EXPECT_EQ(outcome.request, CallClass::kPermanent);
+  outcome = queue.publish({kCreated, kShipped});
+  EXPECT_EQ(http.requests.size(), 4u);  // the batch, then each message on its own
+  EXPECT_EQ(outcome.request, CallClass::kSuccess);  // answered, not an outage
   ASSERT_EQ(outcome.entries.size(), 2u);
+  EXPECT_EQ(outcome.entries[0].call_class, CallClass::kPermanent);
   EXPECT_EQ(outcome.entries[1].call_class, CallClass::kPermanent);
   EXPECT_EQ(outcome.entries[1].error,
             "sqs: QueueDoesNotExist: The specified queue does not exist. (HTTP 400)");
@@ -251,13 +261,48 @@ TEST(EventDestinations, SqsErrorsAreClassifiedByStatusAndType) {
   EXPECT_EQ(outcome.entries[1].call_class, CallClass::kRetriable);  // not in the answer
 }
 
+TEST(EventDestinations, ABatchRejectedAsAWholeIsTriedMessageByMessage) {
+  ScriptedHttp http;
+  http.answers = {
+      answered(400, R"({"__type":"com.amazonaws.sqs#InvalidParameterValue","message":"bad"})"),
+      answered(200, R"({"MessageId":"m-1"})"),
+      answered(400, R"({"__type":"com.amazonaws.sqs#InvalidParameterValue","message":"bad"})")};
+  SqsQueue queue(http, emulator(), "http://q/1/orders");
+  const PublishOutcome outcome = queue.publish({kCreated, kShipped});
+  ASSERT_EQ(http.requests.size(), 3u);
+  EXPECT_EQ(header(http.requests[1], "X-Amz-Target"), "AmazonSQS.SendMessage");
+  EXPECT_EQ(json::parse(http.requests[2].body)["MessageBody"], kShipped.body);
+  EXPECT_EQ(outcome.request, CallClass::kSuccess);
+  EXPECT_EQ(outcome.entries[0].call_class, CallClass::kSuccess);  // not charged for the other
+  EXPECT_EQ(outcome.entries[1].call_class, CallClass::kPermanent);
+}
+
+TEST(EventDestinations, ACancelledCallIsNoVerdictOnTheDestination) {
+  ScriptedHttp http;
+  http.answer =
+      HttpResponse{CallClass::kRetriable, 0, "", "cancelled: the node is stopping", false, true};
+  AwsTarget target = emulator();
+  bool stopping = true;
+  target.cancelled = [&] { return stopping; };
+  SnsTopic topic(http, target, "arn:aws:sns:eu-west-1:1:events");
+  const PublishOutcome outcome = topic.publish({kCreated, kShipped});
+  EXPECT_TRUE(outcome.cancelled);
+  ASSERT_TRUE(http.requests[0].cancelled);
+  EXPECT_TRUE(http.requests[0].cancelled());  // the target's flag reaches the HTTP call
+}
+
 TEST(EventDestinations, ThrottlingAndTransientCodesAreRetriableWhateverTheStatus) {
   for (const char* code : {"Throttling", "ThrottlingException", "RequestThrottled",
                            "TooManyRequestsException", "KMSThrottling", "RequestTimeout"}) {
     EXPECT_EQ(classifyAwsError(400, code), CallClass::kRetriable) << code;
   }
   EXPECT_EQ(classifyAwsError(400, "InvalidParameter"), CallClass::kPermanent);
-  EXPECT_EQ(classifyAwsError(403, "SignatureDoesNotMatch"), CallClass::kPermanent);
+  // The node's credentials or clock, not the event: an outage, not a rejection.
+  for (const char* code :
+       {"ExpiredToken", "SignatureDoesNotMatch", "InvalidClientTokenId", "RequestTimeTooSkewed"}) {
+    EXPECT_EQ(classifyAwsError(403, code), CallClass::kRetriable) << code;
+  }
+  EXPECT_EQ(classifyAwsError(403, "AuthorizationError"), CallClass::kPermanent);
   EXPECT_EQ(classifyAwsError(500, "InvalidParameter"), CallClass::kRetriable);
 }
 

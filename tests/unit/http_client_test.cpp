@@ -67,6 +67,7 @@ class HttpClientTest : public ::testing::Test {
       res.set_content(std::to_string(req.remote_port), "text/plain");
     });
     server_.Get("/hang", [this](const httplib::Request&, httplib::Response& res) {
+      ++hanging_;
       std::unique_lock lock(mutex_);
       released_.wait(lock, [this] { return release_; });
       res.set_content("late", "text/plain");
@@ -125,6 +126,7 @@ class HttpClientTest : public ::testing::Test {
   std::mutex mutex_;
   std::condition_variable released_;
   bool release_ = false;
+  std::atomic<int> hanging_ = 0;  // requests that reached /hang
   Received received_;
   std::unique_ptr<CurlHttpClient> client_ = std::make_unique<CurlHttpClient>();
 };
@@ -200,6 +202,24 @@ TEST_F(HttpClientTest, HangingServerTimesOut) {
   EXPECT_EQ(response.status, 0);
   EXPECT_EQ(response.error, "timed out after 300 ms");
   EXPECT_LT(elapsed, std::chrono::milliseconds(300) + std::chrono::seconds(2));
+}
+
+TEST_F(HttpClientTest, ACancelledCallEndsWithoutWaitingForItsTimeout) {
+  std::atomic<bool> stopping = false;
+  HttpRequest request;
+  request.url = url("/hang");
+  request.timeout_ms = 600000;  // the test would time out long before this
+  request.cancelled = [&] { return stopping.load(); };
+  std::thread stopper([&] {
+    EXPECT_TRUE(eventually([&] { return hanging_ > 0; }));  // the call is under way
+    stopping = true;
+  });
+  const HttpResponse response = client_->send(request);
+  stopper.join();
+  EXPECT_TRUE(response.cancelled);
+  EXPECT_FALSE(response.timed_out);
+  EXPECT_EQ(response.call_class, CallClass::kRetriable);
+  EXPECT_EQ(response.error, "cancelled: the node is stopping");
 }
 
 TEST_F(HttpClientTest, HeadersAndBodyArrive) {

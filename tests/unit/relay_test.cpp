@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdio>
 
 #include "outbox/outbox.h"
@@ -73,7 +74,9 @@ class Relay : public ::testing::Test {
   ~Relay() override { std::fclose(log_sink_); }
 
   void SetUp() override {
-    auto opened = store::Store::open({dir_.file("relay.db"), 2000});
+    store::StoreOptions options{dir_.file("relay.db"), 2000};
+    options.after_commit = [this] { ++commits_; };
+    auto opened = store::Store::open(options);
     ASSERT_TRUE(opened) << opened.error().message;
     store_ = std::move(*opened);
   }
@@ -119,6 +122,7 @@ class Relay : public ::testing::Test {
   std::FILE* log_sink_;
   observability::Logger log_;
   std::string node_ = "node-1";
+  std::atomic<int> commits_ = 0;
   FakeDestination sns_{clients::DestinationKind::kSnsTopic};
   FakeDestination sqs_{clients::DestinationKind::kSqsQueue};
 };
@@ -179,21 +183,67 @@ TEST_F(Relay, AnOutageBacksOffThroughTheBreakerAndNeverCountsAgainstAnEvent) {
   }
   EXPECT_EQ(sns_.calls.size(), 5u);
   EXPECT_EQ(breaker_.state(), resilience::BreakerState::kOpen);
-  clock_.advance(wait);
-  const milliseconds until_trial = pass(relay);
+  EXPECT_EQ(wait, milliseconds(kResetTimeout));  // the breaker's trial time, not a backoff
+  clock_.advance(wait / 2);
+  EXPECT_EQ(pass(relay), wait - wait / 2);
   EXPECT_EQ(sns_.calls.size(), 5u);  // open: not called
-  EXPECT_GT(until_trial, milliseconds(0));
-  EXPECT_LE(until_trial, milliseconds(kResetTimeout));
   EXPECT_EQ(state(id).status, "PENDING");
   EXPECT_EQ(state(id).retry_count, 0);
 
   sns_.down = false;
-  clock_.advance(until_trial);
+  clock_.advance(wait - wait / 2);
   EXPECT_EQ(pass(relay), milliseconds(kPoll));  // the trial carries the event
   EXPECT_EQ(sns_.calls.size(), 6u);
   EXPECT_EQ(breaker_.state(), resilience::BreakerState::kClosed);
   EXPECT_EQ(state(id).status, "SENT");
   EXPECT_EQ(state(id).retry_count, 0);
+}
+
+TEST_F(Relay, AnOutageWritesNothing) {
+  append("ORD-A");
+  OutboxRelay relay = makeRelay({&sns_});
+  sns_.down = true;
+  const int commits = commits_;
+  milliseconds wait(0);
+  for (int i = 0; i < 6; ++i) {  // backing off, then the breaker open
+    clock_.advance(wait);
+    wait = pass(relay);
+  }
+  EXPECT_EQ(breaker_.state(), resilience::BreakerState::kOpen);
+  // Each commit wakes the relay: an empty one after each outage would keep it spinning.
+  EXPECT_EQ(commits_, commits);
+}
+
+TEST_F(Relay, EntriesTheServiceFailedCountForTheBreaker) {
+  const std::string id = append("ORD-A");
+  sns_.judge = [](const EventMessage&) {
+    return EntryOutcome{CallClass::kRetriable, "sns: InternalError"};
+  };
+  OutboxRelay relay = makeRelay({&sns_});
+  milliseconds wait(0);
+  for (int i = 0; i < 5; ++i) {
+    clock_.advance(wait);
+    wait = pass(relay);
+  }
+  EXPECT_EQ(sns_.calls.size(), 5u);
+  EXPECT_EQ(breaker_.state(), resilience::BreakerState::kOpen);
+  EXPECT_EQ(state(id).retry_count, 0);
+}
+
+TEST_F(Relay, AnEventADroppedDestinationAlreadyTookIsSentToTheOthersOnly) {
+  const std::string id = append("ORD-A");
+  ASSERT_TRUE(store_->write([&](store::Connection& c) {
+    auto taken = c.prepare("UPDATE outbox_events SET sent_to = 2 WHERE id = ?");  // by SQS
+    taken->bind(1, id);
+    taken->exec();
+    return okStatus();
+  }));
+  OutboxRelay relay = makeRelay({&sns_});  // the queue is no longer configured
+  int passes = 0;
+  relay.runPass([&] { return ++passes > 5; });
+  EXPECT_EQ(state(id).status, "SENT");
+  EXPECT_EQ(sns_.calls.size(), 1u);
+  EXPECT_LE(passes, 3) << "the pass did not end once the event was sent";
 }
 
 TEST_F(Relay, ARejectionCountsHoldsBackItsOwnOrderOnlyAndEndsFailed) {
