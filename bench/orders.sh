@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Load benchmark of POST /v1/orders: wrk against a fresh Release node per connection
 # count, with a fresh-connection probe beside it. How to run it and read it: bench/README.md.
-#   CONNECTIONS="8 64" RUNS=3 DURATION=10s WARMUP=3s THREADS=2 bash bench/orders.sh
+#   CONNECTIONS="8 64" RUNS=3 DURATION=10s WARMUP=3s THREADS=2 WITH_RELAY=0 bash bench/orders.sh
 set -euo pipefail
 export LC_NUMERIC=C  # awk and printf must write decimal points whatever the locale
 
@@ -15,6 +15,7 @@ RUNS=${RUNS:-3}
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-3s}
 THREADS=${THREADS:-2}
+WITH_RELAY=${WITH_RELAY:-0}  # 1: the node forwards every event to a local fauxqs (SNS + SQS)
 
 order='{"customerId":"bench","items":[{"productId":"sku-1","quantity":1,"unitPriceCents":250}]}'
 
@@ -31,6 +32,7 @@ failures=()  # real errors: any of them makes the whole benchmark invalid (exit 
 temp_dirs=()
 conns="" node_pid="" node_status="" node_dir="" node_url="" probe_pid="" probe_stop="" wrk_line=""
 clk_tck=""
+fauxqs_pid="" relay_env=()
 created=0  # orders answered 201 by the current node
 
 say() { printf '%s\n' "$*"; }
@@ -58,6 +60,7 @@ check_settings() {
   [[ $(seconds "$DURATION") =~ ^[1-9][0-9]*$ ]] || die "DURATION must look like 10s, not '$DURATION'"
   [[ $(seconds "$WARMUP") =~ ^[1-9][0-9]*$ ]] || die "WARMUP must look like 3s, not '$WARMUP'"
   [ -n "$CONNECTIONS" ] || die "CONNECTIONS is empty"
+  [[ $WITH_RELAY =~ ^[01]$ ]] || die "WITH_RELAY must be 0 or 1, not '$WITH_RELAY'"
   for c in $CONNECTIONS; do
     [[ $c =~ ^[1-9][0-9]*$ ]] || die "CONNECTIONS must be positive integers, not '$c'"
   done
@@ -94,12 +97,63 @@ listen_address() {
   grep '"outpost is taking orders"' "$1" | grep -o '"listen":"[^"]*"' | cut -d'"' -f4 || true
 }
 
+# A loopback port nothing answers on.
+free_port() {
+  local port
+  for _ in $(seq 1 100); do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return
+    fi
+  done
+  die "no free loopback port found"
+}
+
+# fauxqs (installed by scripts/install-deps.sh --with-test-peers) with a topic, a queue
+# subscribed to it and a direct queue; the node is pointed at the topic and the direct queue.
+start_fauxqs() {
+  local dir port deadline
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/outpost-bench-fauxqs.XXXXXX")
+  temp_dirs+=("$dir")
+  port=$(free_port)
+  cat >"$dir/init.json" <<'JSON'
+{"queues": [{"name": "direct"}, {"name": "from-topic"}], "topics": [{"name": "events"}],
+ "subscriptions": [{"topic": "events", "queue": "from-topic"}]}
+JSON
+  FAUXQS_PORT=$port FAUXQS_LOGGER=false FAUXQS_INIT="$dir/init.json" \
+    "$root/node_modules/.bin/node" "$root/tests/support/fauxqs_loopback.mjs" >"$dir/fauxqs.log" 2>&1 &
+  fauxqs_pid=$!
+  deadline=$((SECONDS + 20))
+  until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do
+    alive "$fauxqs_pid" || { cat "$dir/fauxqs.log" >&2; die "fauxqs exited during start-up"; }
+    [ "$SECONDS" -lt "$deadline" ] || die "fauxqs did not answer on port $port within 20 s"
+    sleep 0.1
+  done
+  relay_env=(OUTPOST_EVENTS_ENDPOINT_URL="http://127.0.0.1:$port"
+    OUTPOST_EVENTS_SNS_TOPIC_ARN=arn:aws:sns:us-east-1:000000000000:events
+    OUTPOST_EVENTS_SQS_QUEUE_URL="http://127.0.0.1:$port/000000000000/direct")
+  say "relay on: every event goes to fauxqs (pid $fauxqs_pid, port $port): SNS topic + SQS queue"
+}
+
+# With the relay on: how far behind it was when the node stopped.
+report_outbox() {  # $1 label
+  [ "$WITH_RELAY" = 1 ] || return 0
+  command -v sqlite3 >/dev/null || return 0
+  local pending total
+  pending=$(sqlite3 "$node_dir/outpost.db" "SELECT count(*) FROM outbox_events WHERE status = 'PENDING';")
+  total=$(sqlite3 "$node_dir/outpost.db" 'SELECT count(*) FROM outbox_events;')
+  say "  outbox when the node stopped: $((total - pending)) of $total events sent, $pending PENDING"
+  [ "$(sqlite3 "$node_dir/outpost.db" "SELECT count(*) FROM outbox_events WHERE status = 'FAILED';")" = 0 ] ||
+    fail "$1: events FAILED"
+}
+
 start_node() {
   node_dir=$(mktemp -d "${TMPDIR:-/tmp}/outpost-bench.XXXXXX")
   temp_dirs+=("$node_dir")
   : >"$node_dir/node.log"
-  OUTPOST_LISTEN=127.0.0.1:0 OUTPOST_DATABASE="$node_dir/outpost.db" OUTPOST_NODE_ID=bench \
-    "$binary" serve >/dev/null 2>"$node_dir/node.log" &
+  env "${relay_env[@]}" OUTPOST_LISTEN=127.0.0.1:0 OUTPOST_DATABASE="$node_dir/outpost.db" \
+    OUTPOST_NODE_ID=bench "$binary" serve >/dev/null 2>"$node_dir/node.log" &
   node_pid=$!
   local deadline=$((SECONDS + 15)) listen=""
   until listen=$(listen_address "$node_dir/node.log") && [ -n "$listen" ]; do
@@ -261,6 +315,7 @@ bench_connections() {  # $1 connections
   stop_node
   [ "$node_status" = 0 ] || fail "c=$c: the node exited with status $node_status after SIGTERM"
   count_orders "c=$c" "$created"
+  report_outbox "c=$c"
   rm -rf "$node_dir"
   conns=""
 }
@@ -299,6 +354,8 @@ summary() {
   for c in $CONNECTIONS; do
     local judged=1 note=""
     if [ -n "${invalid[$c]:-}" ]; then judged="" note="   INVALID: failures above"; fi
+    # The goals are for taking orders alone; with the relay on the figures show its cost.
+    if [ "$WITH_RELAY" = 1 ] && [ -z "$note" ]; then judged="" note="   (relay on: not judged)"; fi
     # shellcheck disable=SC2086  # the run lists are meant to split
     printf '%-6s %-26s %-8s %-22s %-12s %-15s %s%s\n' "$c" \
       "$(verdict "$(fmt 0 "$(median ${ops_runs[$c]})")" ">=" "${judged:+${goal_ops[$c]:-}}")" \
@@ -316,12 +373,20 @@ cleanup() {
     wait "$probe_pid" || true
   fi
   if [ -n "$node_pid" ]; then stop_node; fi
+  if [ -n "$fauxqs_pid" ]; then
+    kill "$fauxqs_pid" 2>/dev/null || true
+    wait "$fauxqs_pid" 2>/dev/null || true
+  fi
   rm -rf "${temp_dirs[@]}"
 }
 
 main() {
   check_settings
-  bash "$root/scripts/install-deps.sh" --with-bench
+  if [ "$WITH_RELAY" = 1 ]; then
+    bash "$root/scripts/install-deps.sh" --with-bench --with-test-peers
+  else
+    bash "$root/scripts/install-deps.sh" --with-bench
+  fi
   build
   # An OUTPOST_* variable left in the caller's environment would change the node under
   # test (or stop it: unknown keys are refused), so the benchmark runs on defaults only.
@@ -338,6 +403,7 @@ main() {
   # Every 201 waits for an fsync: on tmpfs the figures would be fiction.
   say "databases under $tmp_root ($(stat -f -c %T "$tmp_root")); set TMPDIR to measure another disk"
   say "connections: $CONNECTIONS; warm-up $WARMUP; $RUNS run(s) of $DURATION; wrk -t$THREADS"
+  [ "$WITH_RELAY" != 1 ] || start_fauxqs
 
   local c
   for c in $CONNECTIONS; do bench_connections "$c"; done
