@@ -7,13 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "orders/order_status.h"
+
 namespace outpost::orders {
 
-inline constexpr const char* kPendingShipment = "PENDING_SHIPMENT";
 inline constexpr const char* kOrderIdPrefix = "ORD-";
-
-// Every status an order can have (SPEC §5); used to validate ?status= filters.
-bool isKnownOrderStatus(const std::string& status);
 
 struct OrderItem {
   std::string product_id;

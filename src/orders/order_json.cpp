@@ -128,12 +128,6 @@ json optionalJson(const std::optional<std::string>& value) {
 
 }  // namespace
 
-bool isKnownOrderStatus(const std::string& status) {
-  static const std::set<std::string> kStatuses = {"PENDING_SHIPMENT", "SHIPPED", "DELIVERED",
-                                                  "DELIVERY_FAILED", "CANCELLED"};
-  return kStatuses.contains(status);
-}
-
 Result<NewOrder> parseNewOrder(const json& body) {
   FieldErrors errors;
   if (!body.is_object()) {
