@@ -154,8 +154,11 @@ OutboxRelay::Send OutboxRelay::sendTo(clients::EventDestination& destination,
 }
 
 Status OutboxRelay::record(const std::vector<InFlight>& batch) {
-  const bool changed = std::any_of(batch.begin(), batch.end(), [](const InFlight& item) {
-    return !item.rejection.empty() || item.sent_to != item.event.sent_to;
+  // (An event every configured destination already has, say after one was removed from
+  // the configuration, is a change too: it becomes SENT without being sent again.)
+  const bool changed = std::any_of(batch.begin(), batch.end(), [this](const InFlight& item) {
+    return !item.rejection.empty() || item.sent_to != item.event.sent_to ||
+           (item.sent_to & all_destinations_) == all_destinations_;
   });
   // Nothing to write after an outage: an empty commit would only wake the relay again.
   if (!changed) return okStatus();

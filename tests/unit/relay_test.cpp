@@ -246,6 +246,22 @@ TEST_F(Relay, AnEventADroppedDestinationAlreadyTookIsSentToTheOthersOnly) {
   EXPECT_LE(passes, 3) << "the pass did not end once the event was sent";
 }
 
+TEST_F(Relay, AnEventEveryConfiguredDestinationHasIsSentWithoutSendingItAgain) {
+  const std::string id = append("ORD-A");
+  ASSERT_TRUE(store_->write([&](store::Connection& c) {
+    auto taken = c.prepare("UPDATE outbox_events SET sent_to = 1 WHERE id = ?");  // by SNS
+    taken->bind(1, id);
+    taken->exec();
+    return okStatus();
+  }));
+  OutboxRelay relay = makeRelay({&sns_});  // the queue it was waiting for was dropped
+  int passes = 0;
+  relay.runPass([&] { return ++passes > 5; });
+  EXPECT_EQ(state(id).status, "SENT");
+  EXPECT_TRUE(sns_.calls.empty());
+  EXPECT_LE(passes, 3) << "the pass did not end";
+}
+
 TEST_F(Relay, ARejectionCountsHoldsBackItsOwnOrderOnlyAndEndsFailed) {
   const std::string a1 = append("ORD-A");
   const std::string a2 = append("ORD-A");
