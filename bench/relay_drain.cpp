@@ -43,8 +43,8 @@ double cpuSeconds(pid_t pid) {
   return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-// Receives until every event id in `expected` arrived (or a minute passed); returns how
-// many distinct ids arrived and how many messages were extra copies.
+// Receives until kEvents distinct event ids arrived (or a minute passed); returns how many
+// distinct ids arrived and how many messages were extra copies.
 std::pair<std::size_t, std::size_t> drainQueue(Fauxqs& fauxqs, const std::string& queue,
                                                bool via_topic) {
   std::set<std::string> ids;

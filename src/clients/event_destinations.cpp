@@ -247,9 +247,9 @@ PublishOutcome sqsBatchOutcome(const json& answer, std::size_t messages) {
 
 }  // namespace
 
-std::size_t messageBytes(const EventMessage& message) {
-  return message.body.size() + kEventTypeAttribute.size() + std::string_view("String").size() +
-         message.event_type.size();
+std::size_t messageBytes(std::string_view body, std::string_view event_type) {
+  return body.size() + kEventTypeAttribute.size() + std::string_view("String").size() +
+         event_type.size();
 }
 
 CallClass classifyAwsError(int http_status, std::string_view error_code) {

@@ -42,7 +42,7 @@ struct EventMessage {
 
 // What a message counts against the 256 KiB limits: its body and its attribute's name,
 // data type and value.
-std::size_t messageBytes(const EventMessage& message);
+std::size_t messageBytes(std::string_view body, std::string_view event_type);
 
 struct EntryOutcome {
   CallClass call_class = CallClass::kRetriable;

@@ -41,7 +41,7 @@ std::size_t fittingPrefix(const std::vector<DueEvent>& events) {
   std::size_t bytes = 0;
   std::size_t count = 0;
   for (const auto& event : events) {
-    bytes += clients::messageBytes(messageOf(event));
+    bytes += clients::messageBytes(event.envelope, event.event_type);
     if (count > 0 && bytes > clients::kMaxBatchBytes) break;
     ++count;
   }
@@ -86,7 +86,7 @@ OutboxRelay::BatchResult OutboxRelay::sendBatch(std::vector<DueEvent> events) {
   for (std::size_t i = 0; i < fitting; ++i) {
     InFlight item{std::move(events[i]), 0, "", false};
     item.sent_to = item.event.sent_to;
-    const std::size_t bytes = clients::messageBytes(messageOf(item.event));
+    const std::size_t bytes = clients::messageBytes(item.event.envelope, item.event.event_type);
     if (bytes > clients::kMaxMessageBytes) {
       item.too_large = true;
       item.rejection = "event is " + std::to_string(bytes) + " bytes; SNS and SQS take at most " +
