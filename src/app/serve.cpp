@@ -22,8 +22,12 @@
 #include "orders/order_service.h"
 #include "outbox/outbox_admin.h"
 #include "outbox/relay.h"
+#include "reconciliation/reconciler.h"
 #include "resilience/breaker_store.h"
 #include "resilience/circuit_breaker.h"
+#include "review/review_service.h"
+#include "saga/compensator.h"
+#include "saga/saga_recovery.h"
 #include "store/store.h"
 
 namespace outpost::app {
@@ -33,6 +37,8 @@ constexpr const char* kDeliveryJob = "delivery";
 constexpr const char* kRecheckJob = "availability-recheck";
 constexpr const char* kRetentionJob = "retention";
 constexpr const char* kRelayJob = "outbox-relay";
+constexpr const char* kCompensationJob = "compensation";
+constexpr const char* kReconciliationJob = "reconciliation";
 
 sigset_t shutdownSignals() {
   sigset_t set;
@@ -107,6 +113,19 @@ std::vector<clients::EventDestination*> pointers(const Destinations& destination
   return raw;
 }
 
+void resumeSagas(store::Store& store, const Clock& clock, observability::Logger& log) {
+  auto resumed = saga::resumeInterruptedSagas(store, clock.wallMillis());
+  if (!resumed) {
+    log.error("cannot resume interrupted sagas", {{"error", resumed.error().message}});
+    return;
+  }
+  if (resumed->resumed > 0 || resumed->compensating > 0) {
+    log.info("resuming interrupted sagas", {{"awaitingDelivery", resumed->resumed},
+                                            {"compensating", resumed->compensating},
+                                            {"compensationJobsRecreated", resumed->repaired}});
+  }
+}
+
 }  // namespace
 
 int serve(const Config& config) {
@@ -149,10 +168,19 @@ int serve(const Config& config) {
     product_client.emplace(http, *config.product_service.url, config.product_service.timeout_ms);
   }
 
-  delivery::DeliveryInitiator delivery({**store, clock, random, *breakers.at("delivery-service"),
+  auto& delivery_breaker = *breakers.at("delivery-service");
+  idempotency::InFlightKeys order_calls;  // one delivery call per order at a time
+  delivery::DeliveryInitiator delivery({**store, clock, random, delivery_breaker,
                                         delivery_client ? &*delivery_client : nullptr,
                                         config.delivery_service.retry, config.node_id, log,
-                                        [&] { runner.wake(kDeliveryJob); }});
+                                        order_calls, [&] { runner.wake(kDeliveryJob); }});
+  saga::Compensator compensator({**store, clock, random, delivery_breaker,
+                                 delivery_client ? &*delivery_client : nullptr,
+                                 config.delivery_service.retry, config.node_id, log, order_calls,
+                                 clock.wallMillis(), [&] { runner.wake(kCompensationJob); }});
+  review::ReviewService reviews(**store, clock, random, config.node_id,
+                                {[&](const std::string& id) { compensator.attemptNow(id); },
+                                 [&] { runner.wake(kDeliveryJob); }});
   orders::OrderService orders(**store, clock, random, config.node_id);
   std::optional<orders::AvailabilityChecker> availability;
   std::optional<orders::AvailabilityRechecker> recheck;
@@ -182,7 +210,9 @@ int serve(const Config& config) {
       }
       if (name == "delivery-service" && t.to == resilience::BreakerState::kClosed) {
         delivery.bringRetriesForward();
+        compensator.bringRetriesForward();
         runner.wake(kDeliveryJob);
+        runner.wake(kCompensationJob);
       }
       if (name == "product-service" && t.to == resilience::BreakerState::kClosed) {
         runner.wake(kRecheckJob);
@@ -193,6 +223,15 @@ int serve(const Config& config) {
 
   const auto stop_requested = [&runner] { return runner.stopRequested(); };
   runner.add(kDeliveryJob, [&] { return delivery.runDueJobs(stop_requested); });
+  runner.add(kCompensationJob, [&] { return compensator.runDueJobs(stop_requested); });
+  std::optional<reconciliation::Reconciler> reconciler;
+  if (delivery_client) {
+    reconciler.emplace(reconciliation::ReconcilerDependencies{
+        **store, clock, random, delivery_breaker, *delivery_client,
+        config.reconciliation.interval_ms, config.reconciliation.stale_after_ms, config.node_id,
+        log});
+    runner.add(kReconciliationJob, [&] { return reconciler->runPass(stop_requested); });
+  }
   if (recheck) runner.add(kRecheckJob, [&] { return recheck->runDueJobs(stop_requested); });
 
   outbox::OutboxAdmin outbox_admin(**store, clock);
@@ -219,7 +258,8 @@ int serve(const Config& config) {
     runner.add(kRelayJob, [&] { return relay->runPass(stop_requested); });
   }
 
-  http::HttpServer server({config, orders, outbox_admin, **store, log});
+  resumeSagas(**store, clock, log);
+  http::HttpServer server({config, orders, outbox_admin, compensator, reviews, **store, log});
   auto port = server.bind();
   if (!port) {
     log.error("cannot listen", {{"error", port.error().message}});

@@ -1,33 +1,99 @@
 #include "clients/delivery_client.h"
 
+#include <curl/curl.h>
+
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "orders/order_json.h"
 
 namespace outpost::clients {
+namespace {
+
+using nlohmann::json;
+
+// A delivery id as one path segment: the service chose it, so it may hold any byte.
+std::string pathSegment(const std::string& text) {
+  std::unique_ptr<char, decltype(&curl_free)> escaped(
+      curl_easy_escape(nullptr, text.c_str(), static_cast<int>(text.size())), curl_free);
+  return escaped ? std::string(escaped.get()) : std::string();
+}
+
+std::optional<std::string> stringField(const std::string& body, const char* name) {
+  const auto parsed = json::parse(body, nullptr, false);
+  if (!parsed.is_object()) return std::nullopt;
+  auto it = parsed.find(name);
+  if (it == parsed.end() || !it->is_string() || it->get_ref<const std::string&>().empty()) {
+    return std::nullopt;
+  }
+  return it->get<std::string>();
+}
+
+DeliveryAnswer answerFrom(const HttpResponse& response) {
+  DeliveryAnswer answer;
+  answer.call_class = response.call_class;
+  answer.error = response.error;
+  answer.timed_out = response.timed_out;
+  answer.http_status = response.status;
+  return answer;
+}
+
+void markMalformed(DeliveryAnswer& answer, const char* missing) {
+  answer.call_class = CallClass::kRetriable;
+  answer.error = std::string("malformed answer from the delivery service: no ") + missing;
+}
+
+}  // namespace
+
+HttpResponse DeliveryClient::call(const std::string& method, const std::string& path,
+                                  std::vector<std::pair<std::string, std::string>> headers,
+                                  std::string body) {
+  HttpRequest request;
+  request.method = method;
+  request.url = base_url_ + path;
+  request.headers = std::move(headers);
+  request.body = std::move(body);
+  request.timeout_ms = timeout_ms_;
+  return http_.send(request);
+}
 
 DeliveryAnswer DeliveryClient::initiate(const orders::Order& order) {
-  const nlohmann::json body = {
-      {"orderId", order.id},
-      {"items", orders::itemsToJson(order.items)},
-      {"shippingAddress", order.shipping_address.value_or(nlohmann::json(nullptr))}};
-  HttpRequest request;
-  request.method = "POST";
-  request.url = base_url_ + "/deliveries";
-  request.headers = {{"Content-Type", "application/json"}, {"Idempotency-Key", order.id}};
-  request.body = body.dump();
-  request.timeout_ms = timeout_ms_;
-  const HttpResponse response = http_.send(request);
-  DeliveryAnswer answer{response.call_class, "", response.error, response.timed_out};
-  if (response.call_class != CallClass::kSuccess) return answer;
-  const auto parsed = nlohmann::json::parse(response.body, nullptr, false);
-  if (parsed.is_object() && parsed.contains("id") && parsed["id"].is_string() &&
-      !parsed["id"].get_ref<const std::string&>().empty()) {
-    answer.delivery_id = parsed["id"];
+  const json body = {{"orderId", order.id},
+                     {"items", orders::itemsToJson(order.items)},
+                     {"shippingAddress", order.shipping_address.value_or(json(nullptr))}};
+  const HttpResponse response =
+      call("POST", "/deliveries",
+           {{"Content-Type", "application/json"}, {"Idempotency-Key", order.id}}, body.dump());
+  DeliveryAnswer answer = answerFrom(response);
+  if (answer.call_class != CallClass::kSuccess) return answer;
+  auto id = stringField(response.body, "id");
+  if (!id) {
+    markMalformed(answer, "delivery id");
     return answer;
   }
-  answer.call_class = CallClass::kRetriable;
-  answer.error = "malformed answer from the delivery service: no delivery id";
+  answer.delivery_id = std::move(*id);
+  answer.status = stringField(response.body, "status").value_or("");
+  return answer;
+}
+
+DeliveryAnswer DeliveryClient::status(const std::string& delivery_id) {
+  const HttpResponse response = call("GET", "/deliveries/" + pathSegment(delivery_id), {}, "");
+  DeliveryAnswer answer = answerFrom(response);
+  if (answer.call_class != CallClass::kSuccess) return answer;
+  auto status = stringField(response.body, "status");
+  if (!status) {
+    markMalformed(answer, "status");
+    return answer;
+  }
+  answer.delivery_id = delivery_id;
+  answer.status = std::move(*status);
+  return answer;
+}
+
+DeliveryAnswer DeliveryClient::cancel(const std::string& delivery_id) {
+  DeliveryAnswer answer =
+      answerFrom(call("POST", "/deliveries/" + pathSegment(delivery_id) + "/cancel", {}, ""));
+  if (answer.call_class == CallClass::kSuccess) answer.delivery_id = delivery_id;
   return answer;
 }
 

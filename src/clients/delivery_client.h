@@ -14,6 +14,8 @@ struct DeliveryAnswer {
   std::string delivery_id;  // set on success
   std::string error;        // set otherwise
   bool timed_out = false;
+  int http_status = 0;  // 0 when no answer arrived; 404 tells "no such delivery"
+  std::string status;   // the delivery's status, when the answer carried one
 };
 
 class DeliveryClient {
@@ -23,8 +25,16 @@ class DeliveryClient {
 
   // POST {url}/deliveries. A 2xx without a usable "id" is a malformed answer: retriable.
   DeliveryAnswer initiate(const orders::Order& order);
+  // GET {url}/deliveries/{id}: the authoritative status. A 2xx without a string "status"
+  // is malformed: retriable.
+  DeliveryAnswer status(const std::string& delivery_id);
+  // POST {url}/deliveries/{id}/cancel. 404 and 409 come back as permanent answers.
+  DeliveryAnswer cancel(const std::string& delivery_id);
 
  private:
+  HttpResponse call(const std::string& method, const std::string& path,
+                    std::vector<std::pair<std::string, std::string>> headers, std::string body);
+
   HttpClient& http_;
   std::string base_url_;
   std::int64_t timeout_ms_;

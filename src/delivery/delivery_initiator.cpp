@@ -4,11 +4,14 @@
 #include <limits>
 
 #include "common/text.h"
+#include "delivery/breaker_result.h"
 #include "orders/order_json.h"
 #include "orders/order_repository.h"
 #include "outbox/outbox.h"
 #include "resilience/backoff.h"
 #include "review/review_store.h"
+#include "saga/compensator.h"
+#include "saga/saga_store.h"
 
 namespace outpost::delivery {
 namespace {
@@ -26,10 +29,15 @@ constexpr milliseconds kStoreDownDelay(1000);
 // Another thread finished this attempt first; the savepoint drops what was written.
 Error alreadyHandled() { return Error::conflict("the delivery job was already handled"); }
 
-resilience::CallResult breakerResult(const clients::DeliveryAnswer& answer) {
-  // A permanent rejection means the service is up and answering: a success for the breaker.
-  if (answer.call_class != clients::CallClass::kRetriable) return resilience::CallResult::kSuccess;
-  return answer.timed_out ? resilience::CallResult::kTimeout : resilience::CallResult::kFailure;
+// The saga's compensation for a delivery the service will never make: nothing to cancel
+// there, so the order is cancelled at once.
+void compensateRejection(store::Connection& c, const std::string& order_id,
+                         const std::string& reason, const outbox::EventContext& context) {
+  auto order = orders::findOrder(c, order_id, false);
+  if (!order || !orders::isValidTransition(order->status, orders::kCancelled)) return;
+  saga::recordStep(c, order_id, saga::kCompensationStarted, {{"reason", reason}},
+                   context.now_millis);
+  saga::cancelOrder(c, *order, reason, context);
 }
 
 }  // namespace
@@ -96,14 +104,18 @@ void DeliveryInitiator::bringRetriesForward() {
 DeliveryInitiator::Attempt DeliveryInitiator::attempt(const jobs::JobRow& job,
                                                       bool first_answer_pending) {
   if (deps_.client == nullptr) return {};
-  if (!in_flight_.tryClaim(job.aggregate_id)) return {};
-  idempotency::KeyClaim claim(in_flight_, job.aggregate_id);
+  if (!deps_.order_calls.tryClaim(job.aggregate_id)) return {};
+  idempotency::KeyClaim claim(deps_.order_calls, job.aggregate_id);
   // The row may be stale (read before another thread's attempt finished): only the job
   // as it is now, still pending with the same attempts, may be tried.
   if (!stillPending(job)) return {};
   auto order = deps_.store.read(
       [&](store::Connection& c) { return orders::findOrder(c, job.aggregate_id, false); });
   if (!order || !*order) return {};
+  // Being cancelled: the compensation stops this job rather than undo a new delivery.
+  if ((*order)->status == orders::kCancelled || (*order)->saga_state == saga::kCompensating) {
+    return {};
+  }
   auto permit = deps_.breaker.tryAcquire();
   if (!permit) return {Outcome::kBreakerOpen, ""};
   const clients::DeliveryAnswer answer = deps_.client->initiate(**order);
@@ -143,12 +155,17 @@ Status DeliveryInitiator::recordInitiated(const jobs::JobRow& job, const std::st
                           {"deliveryId", delivery_id},
                           {"attempt", job.attempts + 1}}},
                         context);
-    if (first_answer_pending) {
-      auto order = orders::findOrder(c, job.aggregate_id, false);
-      if (order) {
-        idempotency::refreshResponseBody(c, job.aggregate_id,
-                                         orders::orderSummaryJson(*order).dump());
-      }
+    saga::recordStep(c, job.aggregate_id, saga::kDeliveryInitiated, {{"deliveryId", delivery_id}},
+                     now);
+    auto order = orders::findOrder(c, job.aggregate_id, false);
+    // A cancel that began while this call was under way now cancels this delivery.
+    if (order && order->saga_state == saga::kRunning) {
+      saga::recordStep(c, job.aggregate_id, saga::kSagaCompleted, json::object(), now);
+      saga::setSagaState(c, job.aggregate_id, saga::kCompleted, now);
+    }
+    if (first_answer_pending && order) {
+      idempotency::refreshResponseBody(c, job.aggregate_id,
+                                       orders::orderSummaryJson(*order).dump());
     }
     return okStatus();
   });
@@ -180,6 +197,7 @@ Status DeliveryInitiator::recordFailure(const jobs::JobRow& job,
                                    : "delivery initiation failed " + std::to_string(attempts) +
                                          " times; last error: " + answer.error;
     review::flagForReview(c, job.aggregate_id, review::kDelivery, reason, now);
+    if (permanent) compensateRejection(c, job.aggregate_id, reason, context);
     if (!permanent) {
       outbox::appendEvent(
           c,

@@ -2,7 +2,9 @@
 // holds an INITIATE_DELIVERY job, so nothing is lost if the node dies at any point. One
 // attempt is made right after the commit (bounded by the client's timeout, skipped while
 // the breaker is open); the rest happen in the background with backoff. Outages never
-// lose the order; max_attempts or a permanent rejection send it to manual review.
+// lose the order; max_attempts sends it to manual review. A permanent rejection
+// compensates the saga: the order is cancelled (and flagged for review). Success records
+// the saga's DELIVERY_INITIATED step and completes it.
 // Thread-safe: an order is attempted by one thread at a time.
 #pragma once
 
@@ -31,6 +33,7 @@ struct DeliveryDependencies {
   RetryConfig retry;
   std::string node_id;
   observability::Logger& log;
+  idempotency::InFlightKeys& order_calls;  // shared with saga compensation
   // Wakes the background pass: the attempt after commit did not deliver, so a retry is
   // now waiting that the sleeping pass does not know about.
   std::function<void()> wake_background;
@@ -71,7 +74,6 @@ class DeliveryInitiator {
   std::chrono::milliseconds delayUntilNextJob();
 
   DeliveryDependencies deps_;
-  idempotency::InFlightKeys in_flight_;
 };
 
 }  // namespace outpost::delivery

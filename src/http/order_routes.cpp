@@ -1,4 +1,4 @@
-// /v1/orders: take an order, read one, list them.
+// /v1/orders: take an order, read one, list them, cancel one.
 #include <nlohmann/json.hpp>
 
 #include "common/text.h"
@@ -42,6 +42,28 @@ Result<json> readJsonBody(const httplib::Request& request) {
   json body = json::parse(request.body, nullptr, false);
   if (body.is_discarded()) return Error::invalidArgument("the request body is not valid JSON");
   return body;
+}
+
+// POST /v1/orders/{id}/cancel: an empty body, or {"reason": string}.
+Result<std::string> readCancelReason(const httplib::Request& request) {
+  constexpr const char* kDefaultReason = "cancelled by the client";
+  if (request.body.empty()) return std::string(kDefaultReason);
+  auto body = readJsonBody(request);
+  if (!body) return body.error();
+  const std::string detail = "must be a string of 1 to 256 characters";
+  if (!body->is_object()) return Error::invalidArgument("the body must be a JSON object");
+  for (const auto& [key, value] : body->items()) {
+    if (key != "reason") {
+      return Error(ErrorKind::kInvalidArgument, key + ": unknown field", {{key, "unknown field"}});
+    }
+  }
+  auto reason = body->find("reason");
+  if (reason == body->end() || reason->is_null()) return std::string(kDefaultReason);
+  if (!reason->is_string() || reason->get_ref<const std::string&>().empty() ||
+      utf8Length(reason->get_ref<const std::string&>()) > 256) {
+    return Error(ErrorKind::kInvalidArgument, "reason " + detail, {{"reason", detail}});
+  }
+  return reason->get<std::string>();
 }
 
 Result<orders::OrderFilter> parseOrderFilter(const httplib::Request& request) {
@@ -92,7 +114,19 @@ void HttpServer::routeOrders() {
                 if (!order) return writeError(response, order.error());
                 writeJson(response, 200, orders::orderJson(*order, true).dump());
               });
+  server_.Post(R"(/v1/orders/([^/]+)/cancel)", [this](const httplib::Request& request,
+                                                      httplib::Response& response) {
+    const std::string id = request.matches[1];
+    if (!isOrderId(id)) return writeError(response, Error::notFound("no order with id " + id));
+    auto reason = readCancelReason(request);
+    if (!reason) return writeError(response, reason.error());
+    auto cancelled = deps_.compensator.cancel(id, *reason);
+    if (!cancelled) return writeError(response, cancelled.error());
+    const bool nothing_new = cancelled->outcome == saga::CancelRequest::kAlreadyCancelled;
+    writeJson(response, nothing_new ? 200 : 202, orders::orderJson(cancelled->order, true).dump());
+  });
   rejectOtherMethods("/v1/orders", "GET, POST");
+  rejectOtherMethods(R"(/v1/orders/([^/]+)/cancel)", "POST");
   rejectOtherMethods(R"(/v1/orders/([^/]+))", "GET");
 }
 

@@ -28,7 +28,7 @@ Result<PageQuery> parsePageQuery(const httplib::Request& request, const PageQuer
   PageQuery query;
   std::vector<FieldError> errors;
   for (const auto& [name, value] : request.params) {
-    if (name == "status") {
+    if (name == "status" && rules.is_status != nullptr) {
       if (rules.is_status(value)) {
         query.status = value;
       } else {

@@ -28,8 +28,8 @@ struct PageQuery {
 };
 
 struct PageQueryRules {
-  bool (*is_status)(const std::string&);
-  const char* statuses;  // for the error: "PENDING, SENT, FAILED"
+  bool (*is_status)(const std::string&);  // nullptr: the list has no status filter
+  const char* statuses;                   // for the error: "PENDING, SENT, FAILED"
   bool (*is_cursor)(const std::string&);
 };
 

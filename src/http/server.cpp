@@ -38,6 +38,7 @@ HttpServer::HttpServer(HttpDependencies deps) : deps_(deps) {
   routeHealth();
   routeOrders();
   routeOutbox();
+  routeReviews();
 }
 
 void HttpServer::configureLimits() {

@@ -14,6 +14,8 @@
 #include "outbox/outbox_admin.h"
 #include "outpost/config.h"
 #include "outpost/result.h"
+#include "review/review_service.h"
+#include "saga/compensator.h"
 #include "store/store.h"
 
 namespace outpost::http {
@@ -22,6 +24,8 @@ struct HttpDependencies {
   const Config& config;
   orders::OrderService& orders;
   outbox::OutboxAdmin& outbox;
+  saga::Compensator& compensator;
+  review::ReviewService& reviews;
   store::Store& store;
   observability::Logger& log;
 };
@@ -42,6 +46,7 @@ class HttpServer {
   void routeOrders();
   void routeHealth();
   void routeOutbox();
+  void routeReviews();
   void rejectOtherMethods(const std::string& pattern, const std::string& allowed);
   bool authorize(const httplib::Request& request, httplib::Response& response) const;
 

@@ -17,10 +17,12 @@ void scheduleJob(store::Connection& connection, const NewJob& job, std::int64_t 
 
 namespace {
 
+// The columns every whole-job SELECT below reads, in this order.
 JobRow readJob(SQLite::Statement& row) {
   return {row.getColumn(0).getInt64(),  row.getColumn(1).getString(),
           row.getColumn(2).getString(), nlohmann::json::parse(row.getColumn(3).getString()),
-          row.getColumn(4).getInt(),    row.getColumn(5).getInt64()};
+          row.getColumn(4).getInt(),    row.getColumn(5).getInt64(),
+          row.getColumn(6).getString(), row.getColumn(7).getInt64()};
 }
 
 bool finishJob(store::Connection& connection, const JobRow& job, const char* status, int attempts,
@@ -42,9 +44,9 @@ bool finishJob(store::Connection& connection, const JobRow& job, const char* sta
 std::vector<JobRow> dueJobs(store::Connection& connection, const std::string& kind,
                             std::int64_t now_millis, int limit) {
   auto query = connection.prepare(
-      "SELECT id, kind, aggregate_id, payload, attempts, next_run_at FROM jobs"
-      " WHERE status = 'PENDING' AND kind = ? AND next_run_at <= ? ORDER BY next_run_at, id"
-      " LIMIT ?");
+      "SELECT id, kind, aggregate_id, payload, attempts, next_run_at, status, created_at"
+      " FROM jobs WHERE status = 'PENDING' AND kind = ? AND next_run_at <= ?"
+      " ORDER BY next_run_at, id LIMIT ?");
   query->bind(1, kind);
   query->bind(2, now_millis);
   query->bind(3, limit);
@@ -56,8 +58,8 @@ std::vector<JobRow> dueJobs(store::Connection& connection, const std::string& ki
 std::optional<JobRow> pendingJobFor(store::Connection& connection, const std::string& kind,
                                     const std::string& aggregate_id) {
   auto query = connection.prepare(
-      "SELECT id, kind, aggregate_id, payload, attempts, next_run_at FROM jobs"
-      " WHERE status = 'PENDING' AND kind = ? AND aggregate_id = ?");
+      "SELECT id, kind, aggregate_id, payload, attempts, next_run_at, status, created_at"
+      " FROM jobs WHERE status = 'PENDING' AND kind = ? AND aggregate_id = ?");
   query->bind(1, kind);
   query->bind(2, aggregate_id);
   if (!query->executeStep()) return std::nullopt;
@@ -71,6 +73,43 @@ std::optional<std::int64_t> nextDueAt(store::Connection& connection, const std::
   query->executeStep();
   if (query->getColumn(0).isNull()) return std::nullopt;
   return query->getColumn(0).getInt64();
+}
+
+std::optional<JobRow> latestJobFor(store::Connection& connection, const std::string& kind,
+                                   const std::string& aggregate_id) {
+  auto query = connection.prepare(
+      "SELECT id, kind, aggregate_id, payload, attempts, next_run_at, status, created_at"
+      " FROM jobs WHERE kind = ? AND aggregate_id = ?");
+  query->bind(1, kind);
+  query->bind(2, aggregate_id);
+  if (!query->executeStep()) return std::nullopt;
+  return readJob(*query);
+}
+
+void restartJob(store::Connection& connection, const NewJob& job, std::int64_t now_millis) {
+  auto upsert = connection.prepare(
+      "INSERT INTO jobs (kind, aggregate_id, payload, status, next_run_at, created_at,"
+      " updated_at) VALUES (?1, ?2, ?3, 'PENDING', ?4, ?5, ?5)"
+      " ON CONFLICT (kind, aggregate_id) DO UPDATE SET payload = ?3, status = 'PENDING',"
+      " attempts = 0, next_run_at = ?4, last_error = NULL, updated_at = ?5");
+  upsert->bind(1, job.kind);
+  upsert->bind(2, job.aggregate_id);
+  upsert->bind(3, job.payload.dump());
+  upsert->bind(4, job.run_at_millis);
+  upsert->bind(5, now_millis);
+  upsert->exec();
+}
+
+bool stopJob(store::Connection& connection, const std::string& kind,
+             const std::string& aggregate_id, const std::string& reason, std::int64_t now_millis) {
+  auto update = connection.prepare(
+      "UPDATE jobs SET status = 'DONE', last_error = ?, updated_at = ?"
+      " WHERE kind = ? AND aggregate_id = ? AND status = 'PENDING'");
+  update->bind(1, reason);
+  update->bind(2, now_millis);
+  update->bind(3, kind);
+  update->bind(4, aggregate_id);
+  return update->exec() == 1;
 }
 
 bool completeJob(store::Connection& connection, const JobRow& job, int attempts,
@@ -96,6 +135,14 @@ bool rescheduleJob(store::Connection& connection, const JobRow& job, int attempt
   update->bind(5, job.id);
   update->bind(6, job.attempts);
   return update->exec() == 1;
+}
+
+int countPending(store::Connection& connection, const std::string& kind) {
+  auto query =
+      connection.prepare("SELECT COUNT(*) FROM jobs WHERE status = 'PENDING' AND kind = ?");
+  query->bind(1, kind);
+  query->executeStep();
+  return query->getColumn(0).getInt();
 }
 
 int bringForward(store::Connection& connection, const std::string& kind, std::int64_t now_millis) {

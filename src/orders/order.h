@@ -45,6 +45,7 @@ struct Order {
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
   std::vector<StatusChange> history;
+  std::string saga_state;  // RUNNING, COMPLETED, COMPENSATING, ...; read only (saga/)
 };
 
 struct OrderPage {

@@ -179,6 +179,7 @@ json orderJson(const Order& order, bool with_history) {
                          {"reason", optionalJson(change.reason)}});
     }
     out["history"] = std::move(history);
+    out["sagaState"] = order.saga_state.empty() ? json(nullptr) : json(order.saga_state);
   }
   return out;
 }

@@ -39,7 +39,9 @@ void insertItems(store::Connection& connection, const Order& order) {
   }
 }
 
-void insertHistory(store::Connection& connection, const std::string& order_id,
+}  // namespace
+
+void appendHistory(store::Connection& connection, const std::string& order_id,
                    const StatusChange& change) {
   auto insert = connection.prepare(
       "INSERT INTO order_status_history (order_id, status, at, reason) VALUES (?, ?, ?, ?)");
@@ -50,9 +52,12 @@ void insertHistory(store::Connection& connection, const std::string& order_id,
   insert->exec();
 }
 
+namespace {
+
 constexpr const char* kOrderColumns =
     "id, customer_id, status, shipping_address, metadata, requires_manual_review,"
-    " review_reason, delivery_id, created_at, updated_at";
+    " review_reason, delivery_id, created_at, updated_at,"
+    " (SELECT state FROM sagas WHERE sagas.order_id = orders.id)";
 
 Order readOrderRow(SQLite::Statement& row) {
   Order order;
@@ -66,6 +71,7 @@ Order readOrderRow(SQLite::Statement& row) {
   order.delivery_id = optionalText(row.getColumn(7));
   order.created_at = row.getColumn(8).getInt64();
   order.updated_at = row.getColumn(9).getInt64();
+  order.saga_state = row.getColumn(10).isNull() ? "" : row.getColumn(10).getString();
   return order;
 }
 
@@ -116,7 +122,7 @@ void insertOrder(store::Connection& connection, const Order& order) {
   insert->bind(10, order.updated_at);
   insert->exec();
   insertItems(connection, order);
-  for (const auto& change : order.history) insertHistory(connection, order.id, change);
+  for (const auto& change : order.history) appendHistory(connection, order.id, change);
 }
 
 void setDeliveryId(store::Connection& connection, const std::string& order_id,
@@ -127,6 +133,19 @@ void setDeliveryId(store::Connection& connection, const std::string& order_id,
   update->bind(2, now_millis);
   update->bind(3, order_id);
   update->exec();
+}
+
+bool changeStatus(store::Connection& connection, const std::string& order_id,
+                  const std::string& from, const StatusChange& change) {
+  auto update = connection.prepare(
+      "UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = ?");
+  update->bind(1, change.status);
+  update->bind(2, change.at);
+  update->bind(3, order_id);
+  update->bind(4, from);
+  if (update->exec() != 1) return false;
+  appendHistory(connection, order_id, change);
+  return true;
 }
 
 std::optional<Order> findOrder(store::Connection& connection, const std::string& id,

@@ -14,6 +14,16 @@ namespace outpost::orders {
 // Inserts the order, its items and its first history entry.
 void insertOrder(store::Connection& connection, const Order& order);
 
+// Moves the order from `from` to change.status and records the change in its history;
+// false, and nothing written, when the order is not in `from` any more (another writer
+// got there first). The caller checks isValidTransition.
+bool changeStatus(store::Connection& connection, const std::string& order_id,
+                  const std::string& from, const StatusChange& change);
+
+// A history entry that does not change the status: a cancel request, a review resolution.
+void appendHistory(store::Connection& connection, const std::string& order_id,
+                   const StatusChange& change);
+
 void setDeliveryId(store::Connection& connection, const std::string& order_id,
                    const std::string& delivery_id, std::int64_t now_millis);
 

@@ -6,6 +6,7 @@
 #include "orders/order_repository.h"
 #include "outbox/outbox.h"
 #include "review/review_store.h"
+#include "saga/saga_store.h"
 
 namespace outpost::orders {
 
@@ -29,6 +30,21 @@ std::vector<FieldError> shortProductFields(const NewOrder& request,
     fields.push_back({path, entry.field + ": " + entry.detail});
   }
   return fields;
+}
+
+// The saga's first step as recorded: what the availability check said.
+json availabilityStep(const AvailabilityVerdict& verdict) {
+  switch (verdict.kind) {
+    case Verdict::kNotChecked:
+      return {{"result", "SKIPPED"}, {"reason", "no product service configured"}};
+    case Verdict::kAvailable:
+      return {{"result", "AVAILABLE"}};
+    case Verdict::kShort:
+      return {{"result", "SHORT_ACCEPTED"}, {"reason", verdict.reason}};
+    case Verdict::kFallback:
+      return {{"result", "FALLBACK"}, {"reason", verdict.reason}};
+  }
+  return json::object();
 }
 
 json fallbackEventData(const Order& order, const AvailabilityVerdict& verdict) {
@@ -132,6 +148,10 @@ Status OrderService::commitOrder(const Order& order, const AvailabilityVerdict& 
   event_data["orderId"] = order.id;
   return store_.write([&](store::Connection& connection) -> Status {
     insertOrder(connection, order);
+    saga::startSaga(connection, order.id, now);
+    saga::recordStep(connection, order.id, saga::kAvailabilityChecked, availabilityStep(verdict),
+                     now);
+    saga::recordStep(connection, order.id, saga::kOrderCreated, json::object(), now);
     outbox::EventContext context{node_id_, now, random_};
     outbox::appendEvent(connection, {"ORDER_CREATED", order.id, event_data}, context);
     jobs::scheduleJob(connection, {jobs::kInitiateDelivery, order.id, json::object(), now}, now);

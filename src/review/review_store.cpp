@@ -56,4 +56,42 @@ void resolveReview(store::Connection& connection, const std::string& order_id,
   refreshOrderFlag(connection, order_id, now_millis);
 }
 
+ReviewPage listOpenReviews(store::Connection& connection, const ReviewFilter& filter) {
+  auto query = connection.prepare(
+      "SELECT id, order_id, kind, reason, created_at FROM review_items"
+      " WHERE resolved_at IS NULL AND id > ? ORDER BY id LIMIT ?");
+  query->bind(1, filter.after.value_or(0));
+  query->bind(2, filter.limit + 1);  // one more than asked tells whether a next page exists
+  ReviewPage page;
+  while (query->executeStep()) {
+    page.items.push_back({query->getColumn(0).getInt64(), query->getColumn(1).getString(),
+                          query->getColumn(2).getString(), query->getColumn(3).getString(),
+                          query->getColumn(4).getInt64()});
+  }
+  if (page.items.size() > static_cast<std::size_t>(filter.limit)) {
+    page.items.pop_back();
+    page.next = page.items.back().id;
+  }
+  return page;
+}
+
+int resolveAllReviews(store::Connection& connection, const std::string& order_id,
+                      const std::string& resolution, const std::string& note,
+                      std::int64_t now_millis) {
+  int resolved = 0;
+  {
+    auto resolve = connection.prepare(
+        "UPDATE review_items SET resolved_at = ?, resolution = ?, note = ?, updated_at = ?"
+        " WHERE order_id = ? AND resolved_at IS NULL");
+    resolve->bind(1, now_millis);
+    resolve->bind(2, resolution);
+    resolve->bind(3, note);
+    resolve->bind(4, now_millis);
+    resolve->bind(5, order_id);
+    resolved = resolve->exec();
+  }
+  if (resolved > 0) refreshOrderFlag(connection, order_id, now_millis);
+  return resolved;
+}
+
 }  // namespace outpost::review

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "store/connection.h"
 
@@ -12,6 +14,8 @@ namespace outpost::review {
 // Why an order waits for staff; an order has at most one open item of each kind.
 inline constexpr const char* kAvailability = "AVAILABILITY";
 inline constexpr const char* kDelivery = "DELIVERY";
+inline constexpr const char* kReconciliation = "RECONCILIATION";
+inline constexpr const char* kCancellation = "CANCELLATION";
 
 // Opens an item of `kind` for the order (or updates the reason of the open one) and sets
 // the order's requires_manual_review and review_reason.
@@ -22,5 +26,32 @@ void flagForReview(store::Connection& connection, const std::string& order_id,
 // is open (its review_reason becomes that item's reason).
 void resolveReview(store::Connection& connection, const std::string& order_id,
                    const std::string& kind, const std::string& resolution, std::int64_t now_millis);
+
+struct ReviewItem {
+  std::int64_t id = 0;
+  std::string order_id;
+  std::string kind;
+  std::string reason;
+  std::int64_t created_at = 0;
+};
+
+struct ReviewFilter {
+  int limit = 50;
+  std::optional<std::int64_t> after;  // an item id: the page starts after it
+};
+
+struct ReviewPage {
+  std::vector<ReviewItem> items;
+  std::optional<std::int64_t> next;
+};
+
+// Open items, oldest first: the queue staff work through.
+ReviewPage listOpenReviews(store::Connection& connection, const ReviewFilter& filter);
+
+// Resolves every open item of the order with `resolution` (APPROVED, CANCELLED) and the
+// staff's note; returns how many there were.
+int resolveAllReviews(store::Connection& connection, const std::string& order_id,
+                      const std::string& resolution, const std::string& note,
+                      std::int64_t now_millis);
 
 }  // namespace outpost::review

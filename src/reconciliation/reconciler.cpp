@@ -1,0 +1,239 @@
+#include "reconciliation/reconciler.h"
+
+#include <optional>
+
+#include "delivery/breaker_result.h"
+#include "orders/order_repository.h"
+#include "orders/order_status.h"
+#include "outbox/outbox.h"
+#include "review/review_store.h"
+
+namespace outpost::reconciliation {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kRunsKept = 100;
+constexpr int kStaleOrdersPerRun = 1000;
+
+std::string humanDuration(std::int64_t millis) {
+  if (millis >= 3600000) return std::to_string(millis / 3600000) + " h";
+  if (millis >= 60000) return std::to_string(millis / 60000) + " min";
+  return std::to_string(millis / 1000) + " s";
+}
+
+}  // namespace
+
+struct Reconciler::Decision {
+  enum class Kind { kInSync, kApply, kFlag } kind = Kind::kInSync;
+  Candidate order;
+  std::string delivery_status;
+  std::string to;      // kApply
+  std::string reason;  // kFlag
+};
+
+struct Reconciler::RunState {
+  RunRecord record;
+  bool breaker_open = false;
+  bool store_down = false;
+};
+
+RunRecord Reconciler::runOnce(const std::function<bool()>& stop_requested) {
+  RunState run;
+  run.record.started_at = deps_.clock.wallMillis();
+  std::string after;
+  while (!run.breaker_open && !run.store_down && !stop_requested()) {
+    auto page = deps_.store.read(
+        [&](store::Connection& c) { return ordersToReconcile(c, after, deps_.page_size); });
+    if (!page) {
+      run.store_down = true;
+      run.record.error = "cannot read the orders: " + page.error().message;
+      break;
+    }
+    if (page->empty()) break;
+    after = page->back().order_id;
+    if (!reconcilePage(*page, run, stop_requested)) break;
+    if (page->size() < static_cast<std::size_t>(deps_.page_size)) break;
+  }
+  if (!run.breaker_open && !run.store_down && !stop_requested()) flagStaleOrders(run);
+  return finish(run);
+}
+
+std::chrono::milliseconds Reconciler::runPass(const std::function<bool()>& stop_requested) {
+  runOnce(stop_requested);
+  return std::chrono::milliseconds(deps_.interval_ms);
+}
+
+std::string Reconciler::lastStatus() const {
+  std::lock_guard lock(mutex_);
+  return last_status_;
+}
+
+bool Reconciler::reconcilePage(const std::vector<Candidate>& page, RunState& run,
+                               const std::function<bool()>& stop_requested) {
+  std::vector<Decision> decisions;
+  for (const auto& candidate : page) {
+    if (stop_requested()) break;
+    auto permit = deps_.breaker.tryAcquire();
+    if (!permit) {
+      run.breaker_open = true;
+      if (run.record.error.empty()) run.record.error = "the delivery service's breaker is open";
+      break;
+    }
+    const clients::DeliveryAnswer answer = deps_.client.status(candidate.delivery_id);
+    deps_.breaker.record(*permit, delivery::breakerResult(answer));
+    auto decision = judge(candidate, answer);
+    if (!decision) {
+      ++run.record.failed;
+      deps_.log.error("reconciliation failed for order", {{"orderId", candidate.order_id},
+                                                          {"deliveryId", candidate.delivery_id},
+                                                          {"error", answer.error}});
+      if (run.record.error.empty()) run.record.error = candidate.order_id + ": " + answer.error;
+      continue;
+    }
+    ++run.record.checked;
+    decisions.push_back(std::move(*decision));
+  }
+  if (!decisions.empty() && !apply(decisions, run)) {
+    run.store_down = true;
+    run.record.error = "cannot record the run's changes";
+    return false;
+  }
+  return !run.breaker_open;
+}
+
+std::optional<Reconciler::Decision> Reconciler::judge(const Candidate& candidate,
+                                                      const clients::DeliveryAnswer& answer) {
+  Decision decision{Decision::Kind::kFlag, candidate, answer.status, "", ""};
+  if (answer.http_status == 404) {
+    decision.reason = "the delivery service does not know delivery " + candidate.delivery_id;
+    return decision;
+  }
+  if (answer.call_class != clients::CallClass::kSuccess) return std::nullopt;
+  const auto expected = orders::statusForDeliveryStatus(answer.status);
+  if (!expected) {
+    decision.reason = "the delivery service reports an unknown status " + answer.status +
+                      " for delivery " + candidate.delivery_id;
+    return decision;
+  }
+  if (*expected == candidate.status) {
+    decision.kind = Decision::Kind::kInSync;
+    return decision;
+  }
+  deps_.log.warn("order status inconsistency detected", {{"orderId", candidate.order_id},
+                                                         {"currentStatus", candidate.status},
+                                                         {"expectedStatus", *expected},
+                                                         {"deliveryStatus", answer.status}});
+  if (orders::isValidTransition(candidate.status, *expected)) {
+    decision.kind = Decision::Kind::kApply;
+    decision.to = *expected;
+    return decision;
+  }
+  decision.reason = "Invalid status transition: " + candidate.status + " -> " + *expected +
+                    " (delivery " + candidate.delivery_id + " is " + answer.status + ")";
+  return decision;
+}
+
+Status Reconciler::apply(const std::vector<Decision>& decisions, RunState& run) {
+  const std::int64_t now = deps_.clock.wallMillis();
+  int reconciled = 0;
+  int flagged = 0;
+  auto written = deps_.store.write([&](store::Connection& c) -> Status {
+    outbox::EventContext context{deps_.node_id, now, deps_.random};
+    for (const auto& decision : decisions) {
+      const Candidate& order = decision.order;
+      switch (decision.kind) {
+        case Decision::Kind::kInSync:
+          // A reconciliation flag from an earlier run has cleared itself.
+          if (order.flagged) {
+            review::resolveReview(c, order.order_id, review::kReconciliation, "IN_SYNC", now);
+          }
+          break;
+        case Decision::Kind::kApply: {
+          const std::string reason =
+              "reconciled: delivery " + order.delivery_id + " is " + decision.delivery_status;
+          // Conditional on the status read: a cancel or another writer may have moved it.
+          if (!orders::changeStatus(c, order.order_id, order.status, {decision.to, now, reason})) {
+            break;
+          }
+          outbox::appendEvent(c,
+                              {"ORDER_STATUS_RECONCILED",
+                               order.order_id,
+                               {{"orderId", order.order_id},
+                                {"deliveryId", order.delivery_id},
+                                {"deliveryStatus", decision.delivery_status},
+                                {"previousStatus", order.status},
+                                {"status", decision.to}}},
+                              context);
+          if (order.flagged) {
+            review::resolveReview(c, order.order_id, review::kReconciliation, "RECONCILED", now);
+          }
+          ++reconciled;
+          break;
+        }
+        case Decision::Kind::kFlag:
+          review::flagForReview(c, order.order_id, review::kReconciliation, decision.reason, now);
+          ++flagged;
+          break;
+      }
+    }
+    return okStatus();
+  });
+  if (!written) return written;
+  run.record.reconciled += reconciled;
+  run.record.flagged += flagged;
+  for (const auto& decision : decisions) {
+    if (decision.kind == Decision::Kind::kApply) {
+      deps_.log.info("order status reconciled",
+                     {{"orderId", decision.order.order_id}, {"status", decision.to}});
+    }
+  }
+  return okStatus();
+}
+
+void Reconciler::flagStaleOrders(RunState& run) {
+  const std::int64_t now = deps_.clock.wallMillis();
+  auto stale = deps_.store.read([&](store::Connection& c) {
+    return staleWithoutDelivery(c, now - deps_.stale_after_ms, kStaleOrdersPerRun);
+  });
+  if (!stale || stale->empty()) return;
+  const std::string reason =
+      "no delivery " + humanDuration(deps_.stale_after_ms) + " after the order was taken";
+  auto written = deps_.store.write([&](store::Connection& c) {
+    for (const auto& id : *stale) {
+      review::flagForReview(c, id, review::kReconciliation, reason, now);
+    }
+    return okStatus();
+  });
+  if (written) run.record.flagged += static_cast<int>(stale->size());
+}
+
+RunRecord Reconciler::finish(RunState& run) {
+  RunRecord& record = run.record;
+  record.finished_at = deps_.clock.wallMillis();
+  if (run.store_down || (run.breaker_open && record.checked == 0 && record.failed == 0)) {
+    record.status = kFailed;
+  } else if (run.breaker_open || record.failed > 0) {
+    record.status = kDegraded;
+  } else {
+    record.status = kHealthy;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    last_status_ = record.status;
+  }
+  (void)deps_.store.write([&](store::Connection& c) {
+    recordRun(c, record, kRunsKept);
+    return okStatus();
+  });
+  deps_.log.info("reconciliation run finished",
+                 {{"status", record.status},
+                  {"checked", record.checked},
+                  {"reconciled", record.reconciled},
+                  {"flagged", record.flagged},
+                  {"failed", record.failed},
+                  {"durationMs", record.finished_at - record.started_at}});
+  return record;
+}
+
+}  // namespace outpost::reconciliation

@@ -1,0 +1,74 @@
+// Reconciler: the design's reconciliation job (SPEC §5), every reconciliation.interval_ms.
+// It asks the delivery service for the status of every order that has a delivery and is
+// not final (which covers the design's stale PENDING_SHIPMENT and flagged orders that
+// have one), maps it to a sales status and applies it when the transition is valid
+// (ORDER_STATUS_RECONCILED, history updated); otherwise the order goes to manual review
+// ("Invalid status transition ..."). PENDING_SHIPMENT orders that still have no delivery
+// after stale_after_ms are flagged too. One order's failure is logged and counted, never
+// stops the run; an open delivery breaker ends it early. The outcome (HEALTHY, DEGRADED
+// when some orders failed or were not reached, FAILED when nothing could be checked) is
+// kept in memory and in reconciliation_runs. Orders are read and written a page at a time.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "clients/delivery_client.h"
+#include "observability/logger.h"
+#include "outpost/clock.h"
+#include "reconciliation/reconciliation_store.h"
+#include "resilience/circuit_breaker.h"
+#include "store/store.h"
+
+namespace outpost::reconciliation {
+
+inline constexpr const char* kHealthy = "HEALTHY";
+inline constexpr const char* kDegraded = "DEGRADED";
+inline constexpr const char* kFailed = "FAILED";
+
+struct ReconcilerDependencies {
+  store::Store& store;
+  const Clock& clock;
+  Random& random;
+  resilience::CircuitBreaker& breaker;  // the delivery service's
+  clients::DeliveryClient& client;
+  std::int64_t interval_ms = 300000;
+  std::int64_t stale_after_ms = 86400000;
+  std::string node_id;
+  observability::Logger& log;
+  int page_size = 100;
+};
+
+class Reconciler {
+ public:
+  explicit Reconciler(ReconcilerDependencies deps) : deps_(std::move(deps)) {}
+
+  // One whole run; `stop_requested` is checked between orders.
+  RunRecord runOnce(const std::function<bool()>& stop_requested);
+
+  // For the job runner: a run, then the interval.
+  std::chrono::milliseconds runPass(const std::function<bool()>& stop_requested);
+
+  // The last run's outcome; HEALTHY before the first.
+  std::string lastStatus() const;
+
+ private:
+  struct Decision;
+  struct RunState;
+  // nullopt when the answer says nothing about the order (the call failed).
+  std::optional<Decision> judge(const Candidate& candidate, const clients::DeliveryAnswer& answer);
+  bool reconcilePage(const std::vector<Candidate>& page, RunState& run,
+                     const std::function<bool()>& stop_requested);
+  Status apply(const std::vector<Decision>& decisions, RunState& run);
+  void flagStaleOrders(RunState& run);
+  RunRecord finish(RunState& run);
+
+  ReconcilerDependencies deps_;
+  mutable std::mutex mutex_;
+  std::string last_status_ = kHealthy;
+};
+
+}  // namespace outpost::reconciliation

@@ -1,0 +1,303 @@
+#include "saga/compensator.h"
+
+#include <algorithm>
+
+#include "delivery/breaker_result.h"
+#include "orders/order_repository.h"
+#include "resilience/backoff.h"
+#include "review/review_store.h"
+#include "saga/saga_store.h"
+
+namespace outpost::saga {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+constexpr int kJobsPerPass = 50;
+constexpr milliseconds kIdleDelay(60000);
+constexpr milliseconds kMinimumDelay(100);
+constexpr milliseconds kStoreDownDelay(1000);
+
+Error alreadyHandled() { return Error::conflict("the compensation job was already handled"); }
+
+std::string reasonOf(const jobs::JobRow& job) {
+  auto it = job.payload.find("reason");
+  if (it != job.payload.end() && it->is_string()) return it->get<std::string>();
+  return "cancelled";
+}
+
+json deliveryIdJson(const orders::Order& order) {
+  return order.delivery_id ? json(*order.delivery_id) : json(nullptr);
+}
+
+}  // namespace
+
+Result<CancelRequest> beginCompensation(store::Connection& connection, const orders::Order& order,
+                                        const std::string& reason, std::int64_t now_millis) {
+  if (order.status == orders::kCancelled) return CancelRequest::kAlreadyCancelled;
+  if (order.status == orders::kShipped || order.status == orders::kDelivered) {
+    return Error::conflict("order " + order.id + " is " + order.status +
+                           ": it can no longer be cancelled");
+  }
+  if (order.saga_state == kCompensating) return CancelRequest::kAlreadyUnderWay;
+  setSagaState(connection, order.id, kCompensating, now_millis);
+  recordStep(connection, order.id, kCompensationStarted, {{"reason", reason}}, now_millis);
+  orders::appendHistory(connection, order.id,
+                        {order.status, now_millis, "cancel requested: " + reason});
+  jobs::restartJob(connection, {jobs::kCompensateOrder, order.id, {{"reason", reason}}, now_millis},
+                   now_millis);
+  return CancelRequest::kStarted;
+}
+
+bool cancelOrder(store::Connection& connection, const orders::Order& order,
+                 const std::string& reason, const outbox::EventContext& context) {
+  const std::int64_t now = context.now_millis;
+  if (!orders::changeStatus(connection, order.id, order.status,
+                            {orders::kCancelled, now, reason})) {
+    return false;
+  }
+  jobs::stopJob(connection, jobs::kInitiateDelivery, order.id, "order cancelled", now);
+  outbox::appendEvent(connection,
+                      {"ORDER_CANCELLED",
+                       order.id,
+                       {{"orderId", order.id},
+                        {"reason", reason},
+                        {"previousStatus", order.status},
+                        {"deliveryId", deliveryIdJson(order)}}},
+                      context);
+  recordStep(connection, order.id, kOrderCancelled, {{"reason", reason}}, now);
+  setSagaState(connection, order.id, kCompensated, now);
+  return true;
+}
+
+Result<Compensator::Cancelled> Compensator::cancel(const std::string& order_id,
+                                                   const std::string& reason) {
+  CancelRequest outcome = CancelRequest::kStarted;
+  auto begun = deps_.store.write([&](store::Connection& c) -> Status {
+    auto order = orders::findOrder(c, order_id, false);
+    if (!order) return Error::notFound("no order with id " + order_id);
+    auto request = beginCompensation(c, *order, reason, deps_.clock.wallMillis());
+    if (!request) return request.error();
+    outcome = *request;
+    return okStatus();
+  });
+  if (!begun) return begun.error();
+  if (outcome == CancelRequest::kStarted) {
+    deps_.log.info("order cancel requested", {{"orderId", order_id}, {"reason", reason}});
+    attemptNow(order_id);
+  }
+  auto order =
+      deps_.store.read([&](store::Connection& c) { return orders::findOrder(c, order_id, true); });
+  if (!order) return order.error();
+  if (!*order) return Error::notFound("no order with id " + order_id);
+  return Cancelled{outcome, std::move(**order)};
+}
+
+void Compensator::attemptNow(const std::string& order_id) {
+  auto job = deps_.store.read([&](store::Connection& c) {
+    return jobs::pendingJobFor(c, jobs::kCompensateOrder, order_id);
+  });
+  if (!job || !*job) return;
+  const Outcome outcome = compensate(**job);
+  if (outcome != Outcome::kDone && outcome != Outcome::kStopped && deps_.wake_background) {
+    deps_.wake_background();
+  }
+}
+
+std::chrono::milliseconds Compensator::runDueJobs(const std::function<bool()>& stop_requested) {
+  auto due = deps_.store.read([&](store::Connection& c) {
+    return jobs::dueJobs(c, jobs::kCompensateOrder, deps_.clock.wallMillis(), kJobsPerPass);
+  });
+  if (!due) return kStoreDownDelay;
+  for (const auto& job : *due) {
+    if (stop_requested()) return kIdleDelay;
+    compensate(job);
+  }
+  return delayUntilNextJob();
+}
+
+void Compensator::bringRetriesForward() {
+  (void)deps_.store.write([&](store::Connection& c) {
+    jobs::bringForward(c, jobs::kCompensateOrder, deps_.clock.wallMillis());
+    return okStatus();
+  });
+}
+
+std::chrono::milliseconds Compensator::delayUntilNextJob() {
+  auto next = deps_.store.read(
+      [&](store::Connection& c) { return jobs::nextDueAt(c, jobs::kCompensateOrder); });
+  if (!next) return kStoreDownDelay;
+  if (!*next) return kIdleDelay;
+  std::int64_t wake_at = **next;
+  const auto breaker = deps_.breaker.snapshot();
+  if (breaker.state == resilience::BreakerState::kOpen) {
+    wake_at = std::max(wake_at, breaker.next_attempt_wall_ms);
+  }
+  return std::clamp(milliseconds(wake_at - deps_.clock.wallMillis()), kMinimumDelay, kIdleDelay);
+}
+
+Compensator::Outcome Compensator::compensate(const jobs::JobRow& job) {
+  // Never beside a delivery initiation of the same order: its answer could carry the
+  // delivery id this compensation has to cancel.
+  if (!deps_.order_calls.tryClaim(job.aggregate_id)) return Outcome::kBusy;
+  idempotency::KeyClaim claim(deps_.order_calls, job.aggregate_id);
+  auto current = deps_.store.read([&](store::Connection& c) {
+    return jobs::pendingJobFor(c, jobs::kCompensateOrder, job.aggregate_id);
+  });
+  if (!current || !*current || (*current)->id != job.id || (*current)->attempts != job.attempts) {
+    return Outcome::kDone;  // finished by another thread
+  }
+  auto order = deps_.store.read(
+      [&](store::Connection& c) { return orders::findOrder(c, job.aggregate_id, false); });
+  if (!order || !*order) return Outcome::kRetryLater;
+  if ((*order)->status == orders::kShipped || (*order)->status == orders::kDelivered) {
+    return stopCompensation(job, **order,
+                            "the order is " + (*order)->status + ": it can no longer be cancelled");
+  }
+  if ((*order)->delivery_id) return cancelDelivery(job, **order, *(*order)->delivery_id);
+  if (deliveryMayExist(**order)) return findLostDelivery(job, **order);
+  return finishWithoutDelivery(job, **order);
+}
+
+bool Compensator::deliveryMayExist(const orders::Order& order) {
+  if (deps_.client == nullptr) return false;
+  auto initiation = deps_.store.read([&](store::Connection& c) {
+    return jobs::latestJobFor(c, jobs::kInitiateDelivery, order.id);
+  });
+  if (!initiation || !*initiation) return false;
+  const jobs::JobRow& job = **initiation;
+  // An attempt without an answer (a timeout) may have created one; so may an attempt that
+  // was in flight when an earlier run of the node died.
+  return job.attempts > 0 || (job.status == "PENDING" && job.created_at < deps_.started_at_millis);
+}
+
+Compensator::Outcome Compensator::finishWithoutDelivery(const jobs::JobRow& job,
+                                                        const orders::Order& order) {
+  const std::int64_t now = deps_.clock.wallMillis();
+  auto done = deps_.store.write([&](store::Connection& c) -> Status {
+    if (!jobs::completeJob(c, job, job.attempts, now)) return alreadyHandled();
+    if (order.status == orders::kCancelled) {
+      setSagaState(c, order.id, kCompensated, now);  // cancelled by another path meanwhile
+      return okStatus();
+    }
+    outbox::EventContext context{deps_.node_id, now, deps_.random};
+    if (!cancelOrder(c, order, reasonOf(job), context)) return alreadyHandled();
+    return okStatus();
+  });
+  if (!done) return Outcome::kRetryLater;
+  deps_.log.info("order cancelled", {{"orderId", order.id}, {"deliveryId", deliveryIdJson(order)}});
+  return Outcome::kDone;
+}
+
+Compensator::Outcome Compensator::findLostDelivery(const jobs::JobRow& job,
+                                                   const orders::Order& order) {
+  auto permit = deps_.breaker.tryAcquire();
+  if (!permit) return Outcome::kBreakerOpen;
+  // The same Idempotency-Key as the initiation: the service answers with the delivery it
+  // made, if any (or makes one, which is cancelled next).
+  const clients::DeliveryAnswer answer = deps_.client->initiate(order);
+  deps_.breaker.record(*permit, delivery::breakerResult(answer));
+  if (answer.call_class == clients::CallClass::kPermanent) {
+    return finishWithoutDelivery(job, order);  // it refuses the order: none was made
+  }
+  if (answer.call_class == clients::CallClass::kRetriable) {
+    return retryLater(job, order, answer.error);
+  }
+  const std::int64_t now = deps_.clock.wallMillis();
+  auto recorded = deps_.store.write([&](store::Connection& c) -> Status {
+    orders::setDeliveryId(c, order.id, answer.delivery_id, now);
+    jobs::stopJob(c, jobs::kInitiateDelivery, order.id, "order cancelled", now);
+    recordStep(c, order.id, kDeliveryInitiated,
+               {{"deliveryId", answer.delivery_id}, {"foundByCompensation", true}}, now);
+    return okStatus();
+  });
+  if (!recorded) return Outcome::kRetryLater;
+  orders::Order with_delivery = order;
+  with_delivery.delivery_id = answer.delivery_id;
+  return cancelDelivery(job, with_delivery, answer.delivery_id);
+}
+
+Compensator::Outcome Compensator::cancelDelivery(const jobs::JobRow& job,
+                                                 const orders::Order& order,
+                                                 const std::string& delivery_id) {
+  if (deps_.client == nullptr) return Outcome::kWaiting;  // until a delivery URL is set
+  auto permit = deps_.breaker.tryAcquire();
+  if (!permit) return Outcome::kBreakerOpen;
+  const clients::DeliveryAnswer answer = deps_.client->cancel(delivery_id);
+  deps_.breaker.record(*permit, delivery::breakerResult(answer));
+  if (answer.call_class == clients::CallClass::kRetriable) {
+    return retryLater(job, order, answer.error);
+  }
+  const bool unknown = answer.http_status == 404;  // nothing there to cancel
+  if (answer.call_class == clients::CallClass::kPermanent && !unknown) {
+    return stopCompensation(
+        job, order,
+        "the delivery service refused to cancel delivery " + delivery_id + ": " + answer.error);
+  }
+  const std::int64_t now = deps_.clock.wallMillis();
+  auto done = deps_.store.write([&](store::Connection& c) -> Status {
+    if (!jobs::completeJob(c, job, job.attempts + 1, now)) return alreadyHandled();
+    recordStep(c, order.id, kDeliveryCancelled,
+               {{"deliveryId", delivery_id}, {"unknownToService", unknown}}, now);
+    if (order.status == orders::kCancelled) {
+      setSagaState(c, order.id, kCompensated, now);
+      return okStatus();
+    }
+    outbox::EventContext context{deps_.node_id, now, deps_.random};
+    if (!cancelOrder(c, order, reasonOf(job), context)) return alreadyHandled();
+    return okStatus();
+  });
+  if (!done) return Outcome::kRetryLater;
+  deps_.log.info("order cancelled", {{"orderId", order.id}, {"deliveryId", delivery_id}});
+  return Outcome::kDone;
+}
+
+Compensator::Outcome Compensator::retryLater(const jobs::JobRow& job, const orders::Order& order,
+                                             const std::string& error) {
+  const std::int64_t now = deps_.clock.wallMillis();
+  const int attempts = job.attempts + 1;
+  const std::int64_t retry_at =
+      now + resilience::backoffDelayMs({deps_.retry.initial_delay_ms, deps_.retry.max_delay_ms},
+                                       attempts, deps_.random);
+  deps_.log.warn("order cancellation failed, will retry",
+                 {{"orderId", order.id}, {"attempt", attempts}, {"error", error}});
+  (void)deps_.store.write([&](store::Connection& c) -> Status {
+    if (!jobs::rescheduleJob(c, job, attempts, retry_at, error, now)) return alreadyHandled();
+    // A cancel is never dropped, but staff should know when one is taking this long.
+    if (attempts == deps_.retry.max_attempts) {
+      review::flagForReview(c, order.id, review::kCancellation,
+                            "cancelling the delivery failed " + std::to_string(attempts) +
+                                " times (still retrying); last error: " + error,
+                            now);
+    }
+    return okStatus();
+  });
+  return Outcome::kRetryLater;
+}
+
+Compensator::Outcome Compensator::stopCompensation(const jobs::JobRow& job,
+                                                   const orders::Order& order,
+                                                   const std::string& reason) {
+  const std::int64_t now = deps_.clock.wallMillis();
+  deps_.log.warn("order cannot be cancelled: sent to manual review",
+                 {{"orderId", order.id}, {"reason", reason}});
+  (void)deps_.store.write([&](store::Connection& c) -> Status {
+    if (!jobs::failJob(c, job, job.attempts + 1, reason, now)) return alreadyHandled();
+    setSagaState(c, order.id, kCompensationFailed, now);
+    recordStep(c, order.id, kCompensationStopped, {{"reason", reason}}, now);
+    orders::appendHistory(c, order.id, {order.status, now, "cancel failed: " + reason});
+    review::flagForReview(c, order.id, review::kCancellation, reason, now);
+    outbox::EventContext context{deps_.node_id, now, deps_.random};
+    outbox::appendEvent(
+        c,
+        {"ORDER_CANCELLATION_FAILED",
+         order.id,
+         {{"orderId", order.id}, {"reason", reason}, {"deliveryId", deliveryIdJson(order)}}},
+        context);
+    return okStatus();
+  });
+  return Outcome::kStopped;
+}
+
+}  // namespace outpost::saga

@@ -1,0 +1,54 @@
+// The order saga's durable record (SPEC §5, schema/005): its state and its steps. Every
+// function runs on the connection it is given, inside the transaction of the change the
+// step describes, and throws SQLite::Exception.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/connection.h"
+
+namespace outpost::saga {
+
+// States.
+inline constexpr const char* kRunning = "RUNNING";  // delivery not initiated yet
+inline constexpr const char* kCompleted = "COMPLETED";
+inline constexpr const char* kCompensating = "COMPENSATING";  // a cancel is under way
+inline constexpr const char* kCompensated = "COMPENSATED";
+inline constexpr const char* kCompensationFailed = "COMPENSATION_FAILED";  // staff decide
+
+// Steps, forward then compensation.
+inline constexpr const char* kAvailabilityChecked = "AVAILABILITY_CHECKED";
+inline constexpr const char* kOrderCreated = "ORDER_CREATED";
+inline constexpr const char* kDeliveryInitiated = "DELIVERY_INITIATED";
+inline constexpr const char* kSagaCompleted = "SAGA_COMPLETED";
+inline constexpr const char* kCompensationStarted = "COMPENSATION_STARTED";
+inline constexpr const char* kDeliveryCancelled = "DELIVERY_CANCELLED";
+inline constexpr const char* kOrderCancelled = "ORDER_CANCELLED";
+inline constexpr const char* kCompensationStopped = "COMPENSATION_FAILED";
+
+struct SagaStep {
+  std::string step;
+  nlohmann::json data;
+  std::int64_t at = 0;
+};
+
+// A RUNNING saga for a new order.
+void startSaga(store::Connection& connection, const std::string& order_id, std::int64_t now_millis);
+
+void recordStep(store::Connection& connection, const std::string& order_id, const std::string& step,
+                const nlohmann::json& data, std::int64_t now_millis);
+
+void setSagaState(store::Connection& connection, const std::string& order_id,
+                  const std::string& state, std::int64_t now_millis);
+
+// The order's steps, oldest first.
+std::vector<SagaStep> sagaSteps(store::Connection& connection, const std::string& order_id);
+
+// Order ids of sagas in `state`, oldest first.
+std::vector<std::string> sagasIn(store::Connection& connection, const std::string& state);
+
+}  // namespace outpost::saga
