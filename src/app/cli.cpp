@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "app/outbox_cli.h"
+#include "app/review_cli.h"
 #include "app/serve.h"
 #include "outpost/app.h"
 #include "outpost/config.h"
@@ -30,6 +31,9 @@ Usage:
   outpost outbox list [--status S] [--limit N] [--json]
                                            show outbox events (newest first), from the file
   outpost outbox retry EVENT_ID            put a FAILED event back to PENDING
+  outpost review list [--limit N] [--json] show the open manual review items, from the file
+  outpost review resolve ORDER_ID --action approve|cancel [--note TEXT]
+                                           resolve an order's review
   outpost COMMAND --help                   help on one command
   outpost --version
 
@@ -67,12 +71,12 @@ struct Arguments {
   std::string command;
   std::vector<std::string> positional;
   std::optional<std::string> config_file;
-  std::map<std::string, std::string> options;  // --status X, --limit N, --json
+  std::map<std::string, std::string> options;  // of outbox and review: --limit N, --json, ...
   bool help = false;
 };
 
 // Options that take a value, and flags, beyond --config and --help.
-const std::set<std::string> kValueOptions = {"--status", "--limit"};
+const std::set<std::string> kValueOptions = {"--status", "--limit", "--action", "--note"};
 const std::set<std::string> kFlags = {"--json"};
 
 int usageError(const std::string& message) {
@@ -194,7 +198,8 @@ int runCli(int argc, char** argv) {
     return args->command.empty() && !args->help ? 2 : 0;
   }
   const std::string& command = args->command;
-  if (command != "serve" && command != "migrate" && command != "backup" && command != "outbox") {
+  if (command != "serve" && command != "migrate" && command != "backup" && command != "outbox" &&
+      command != "review") {
     return usageError("unknown command '" + command + "'");
   }
   if (args->help) {
@@ -202,14 +207,16 @@ int runCli(int argc, char** argv) {
     if (command == "migrate") std::fputs(kMigrateHelp, stdout);
     if (command == "backup") std::fputs(kBackupHelp, stdout);
     if (command == "outbox") std::fputs(app::kOutboxHelp, stdout);
+    if (command == "review") std::fputs(app::kReviewHelp, stdout);
     return 0;
   }
-  if (!args->options.empty() && command != "outbox") {
-    return usageError(args->options.begin()->first + " is an option of 'outbox' only");
+  if (!args->options.empty() && command != "outbox" && command != "review") {
+    return usageError(args->options.begin()->first + " is an option of 'outbox' and 'review' only");
   }
-  if (command == "outbox") {
+  if (command == "outbox" || command == "review") {
     auto config = loadConfigOrReport(*args);
     if (!config) return 2;
+    if (command == "review") return app::runReviewCommand(*config, args->positional, args->options);
     return app::runOutboxCommand(*config, args->positional, args->options);
   }
   const std::size_t wanted_positional = command == "backup" ? 1 : 0;

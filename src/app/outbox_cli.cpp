@@ -70,6 +70,11 @@ int runOutboxCommand(const Config& config, const std::vector<std::string>& posit
                 2);
   }
   if (action == "retry" && !options.empty()) return fail("retry takes no options", 2);
+  for (const auto& [name, value] : options) {
+    if (name != "--status" && name != "--limit" && name != "--json") {
+      return fail(name + " is not an option of 'outbox list'", 2);
+    }
+  }
   if (access(config.database.c_str(), F_OK) != 0) {
     return fail("no database at " + config.database + " (set database or --config)", 1);
   }

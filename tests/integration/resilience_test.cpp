@@ -178,7 +178,7 @@ TEST_F(Resilience, DeliveryFlappingAndServerErrorsConverge) {
   for (const auto& id : ids) EXPECT_EQ(delivery.deliveriesPerOrder()[id], 1) << id;
 }
 
-TEST_F(Resilience, PermanentDeliveryRejectionGoesToReviewNotRetriedForever) {
+TEST_F(Resilience, PermanentDeliveryRejectionCancelsTheOrderAndGoesToReview) {
   FakeDeliveryService delivery;
   delivery.setRejectAll(true);
   auto env = fastRecovery();
@@ -190,6 +190,11 @@ TEST_F(Resilience, PermanentDeliveryRejectionGoesToReviewNotRetriedForever) {
   EXPECT_EQ(calls, 1);
   EXPECT_EQ(openReviews(id), 1);
   EXPECT_EQ(events(id, "DELIVERY_INITIATION_FAILED"), 1);
+  // The saga compensates: nothing to cancel at the delivery service, so the order goes.
+  const json order = getOrder(id);
+  EXPECT_EQ(order["status"], "CANCELLED") << order;
+  EXPECT_EQ(order["sagaState"], "COMPENSATED") << order;
+  EXPECT_EQ(events(id, "ORDER_CANCELLED"), 1);
 }
 
 TEST_F(Resilience, ExhaustedRetriesGoToReview) {

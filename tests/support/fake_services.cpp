@@ -352,6 +352,17 @@ void FakeDeliveryService::setRejectAll(bool reject) {
   reject_all_ = reject;
 }
 
+void FakeDeliveryService::failStatusReads(const std::string& delivery_id) {
+  std::lock_guard lock(mutex_);
+  failing_reads_.insert(delivery_id);
+}
+
+int FakeDeliveryService::cancelCount(const std::string& delivery_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = cancels_.find(delivery_id);
+  return it == cancels_.end() ? 0 : it->second;
+}
+
 int FakeDeliveryService::successStatus(const httplib::Request& request) const {
   return request.method == "POST" && request.path == "/deliveries" ? 201 : 200;
 }
@@ -401,6 +412,10 @@ void FakeDeliveryService::addRoutes(httplib::Server& server) {
   server.Get(R"(/deliveries/([^/]+))", [this](const httplib::Request& request,
                                               httplib::Response& response) {
     std::lock_guard lock(mutex_);
+    if (failing_reads_.contains(request.matches[1].str())) {
+      problem(response, 500, "this delivery's record is broken");
+      return;
+    }
     auto it = deliveries_.find(request.matches[1].str());
     if (it == deliveries_.end()) {
       problem(response, 404, "no such delivery");
@@ -424,6 +439,7 @@ void FakeDeliveryService::addRoutes(httplib::Server& server) {
       return;
     }
     d.status = "CANCELLED";
+    ++cancels_[d.id];
     answer(response, 200, json{{"id", d.id}, {"status", d.status}});
   });
 }

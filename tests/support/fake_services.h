@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -118,7 +119,8 @@ class FakeProductService final : public FakeService {
 //   the same key with a different orderId is 422. No key, or a body without a string
 //   orderId, an array items and a shippingAddress: 400. setRejectAll(true): 422 for new
 //   deliveries (replays still answer).
-// GET /deliveries/{id} -> 200 {"id", "status", "orderId"}; unknown id: 404.
+// GET /deliveries/{id} -> 200 {"id", "status", "orderId"}; unknown id: 404; an id given
+//   to failStatusReads: 500 (one broken record, for reconciliation).
 // POST /deliveries/{id}/cancel -> 200 {"id", "status": "CANCELLED"} (again: same answer);
 //   unknown id: 404; once PICKED_UP, IN_TRANSIT or DELIVERED: 409.
 class FakeDeliveryService final : public FakeService {
@@ -132,6 +134,8 @@ class FakeDeliveryService final : public FakeService {
   std::string status(const std::string& delivery_id) const;  // "" if unknown
   void setStatus(const std::string& delivery_id, const std::string& status);
   void setRejectAll(bool reject);  // 422: permanent rejection
+  void failStatusReads(const std::string& delivery_id);
+  int cancelCount(const std::string& delivery_id) const;  // cancel requests answered 200
 
  private:
   struct Delivery {
@@ -148,6 +152,8 @@ class FakeDeliveryService final : public FakeService {
   std::vector<std::string> creation_order_;     // ids
   bool reject_all_ = false;
   int next_id_ = 1;
+  std::set<std::string> failing_reads_;
+  std::map<std::string, int> cancels_;
 };
 
 }  // namespace outpost::testing

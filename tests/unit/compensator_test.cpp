@@ -1,0 +1,288 @@
+// Saga compensation (cancel) with a scripted delivery service, a fake clock and a real
+// store: every outcome of the delivery service's answer, and what is recorded.
+#include "saga/compensator.h"
+
+#include <gtest/gtest.h>
+
+#include "jobs/job_store.h"
+#include "saga/saga_recovery.h"
+#include "saga/saga_store.h"
+#include "saga_fixture.h"
+
+namespace outpost::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+class Compensation : public SagaFixture {
+ protected:
+  saga::Compensator makeCompensator(clients::DeliveryClient* client, std::int64_t started_at) {
+    return saga::Compensator({*store_, clock_, random_, breaker_, client,
+                              RetryConfig{1000, 8000, 3}, "node-1", log_, order_calls_, started_at,
+                              [this] { ++wakes_; }});
+  }
+  saga::Compensator makeCompensator() { return makeCompensator(&client_, clock_.wallMillis()); }
+
+  std::string jobStatus(const std::string& id, const char* kind) {
+    auto job = *store_->read([&](store::Connection& c) { return jobs::latestJobFor(c, kind, id); });
+    return job ? job->status : "";
+  }
+
+  idempotency::InFlightKeys order_calls_;
+  int wakes_ = 0;
+};
+
+TEST_F(Compensation, AnOrderWithoutADeliveryIsCancelledAtOnceWithoutACall) {
+  const std::string id = newOrder();
+  saga::Compensator compensator = makeCompensator();
+  auto cancelled = compensator.cancel(id, "customer changed their mind");
+  ASSERT_TRUE(cancelled) << cancelled.error().message;
+  EXPECT_EQ(cancelled->outcome, saga::CancelRequest::kStarted);
+  EXPECT_EQ(cancelled->order.status, orders::kCancelled);
+  EXPECT_EQ(cancelled->order.saga_state, saga::kCompensated);
+  EXPECT_TRUE(http_.calls.empty());
+  EXPECT_EQ(events(id, "ORDER_CANCELLED"), 1);
+  EXPECT_EQ(jobStatus(id, jobs::kInitiateDelivery), "DONE");  // stopped, never run
+  EXPECT_EQ(steps(id), (std::vector<std::string>{"AVAILABILITY_CHECKED", "ORDER_CREATED",
+                                                 "COMPENSATION_STARTED", "ORDER_CANCELLED"}));
+  const auto& history = cancelled->order.history;
+  ASSERT_EQ(history.size(), 3u);
+  EXPECT_EQ(history[1].reason, "cancel requested: customer changed their mind");
+  EXPECT_EQ(history[2].status, orders::kCancelled);
+}
+
+TEST_F(Compensation, CancellingTwiceChangesNothingTheSecondTime) {
+  const std::string id = newOrder();
+  saga::Compensator compensator = makeCompensator();
+  ASSERT_TRUE(compensator.cancel(id, "first"));
+  auto again = compensator.cancel(id, "second");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->outcome, saga::CancelRequest::kAlreadyCancelled);
+  EXPECT_EQ(events(id, "ORDER_CANCELLED"), 1);
+  EXPECT_EQ(again->order.history.size(), 3u);
+}
+
+TEST_F(Compensation, UnknownShippedAndDeliveredOrdersAreRefused) {
+  saga::Compensator compensator = makeCompensator();
+  auto unknown = compensator.cancel("ORD-01ARZ3NDEKTSV4RRFFQ69G5FAV", "x");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().kind, ErrorKind::kNotFound);
+
+  const std::string shipped = newOrder();
+  giveDelivery(shipped, "dlv-1");
+  setStatus(shipped, orders::kPendingShipment, orders::kShipped);
+  auto refused = compensator.cancel(shipped, "x");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind, ErrorKind::kConflict);
+  EXPECT_NE(refused.error().message.find("SHIPPED"), std::string::npos);
+  setStatus(shipped, orders::kShipped, orders::kDelivered);
+  EXPECT_EQ(compensator.cancel(shipped, "x").error().kind, ErrorKind::kConflict);
+  EXPECT_EQ(order(shipped).saga_state, saga::kCompleted);
+  EXPECT_TRUE(http_.calls.empty());
+}
+
+TEST_F(Compensation, TheDeliveryIsCancelledFirstThenTheOrder) {
+  const std::string id = newOrder();
+  giveDelivery(id, "dlv-7");
+  http_.respond = [](const std::string&, const std::string&) {
+    return ScriptedDelivery::answer(200, {{"id", "dlv-7"}, {"status", "CANCELLED"}});
+  };
+  saga::Compensator compensator = makeCompensator();
+  auto cancelled = compensator.cancel(id, "wrong size");
+  ASSERT_TRUE(cancelled);
+  EXPECT_EQ(http_.calls, std::vector<std::string>{"POST /deliveries/dlv-7/cancel"});
+  EXPECT_EQ(cancelled->order.status, orders::kCancelled);
+  const auto recorded = steps(id);
+  ASSERT_GE(recorded.size(), 3u);
+  EXPECT_EQ(recorded[recorded.size() - 2], "DELIVERY_CANCELLED");
+  EXPECT_EQ(recorded.back(), "ORDER_CANCELLED");
+  EXPECT_EQ(jobStatus(id, jobs::kCompensateOrder), "DONE");
+}
+
+TEST_F(Compensation, ADeliveryServiceThatIsDownIsRetriedWithBackoffUntilItAnswers) {
+  const std::string id = newOrder();
+  giveDelivery(id, "dlv-2");
+  http_.respond = [](const std::string&, const std::string&) {
+    return ScriptedDelivery::refused();
+  };
+  saga::Compensator compensator = makeCompensator();
+  auto cancelled = compensator.cancel(id, "x");
+  ASSERT_TRUE(cancelled);
+  EXPECT_EQ(cancelled->outcome, saga::CancelRequest::kStarted);
+  EXPECT_EQ(cancelled->order.status, orders::kPendingShipment);  // not yet: 202
+  EXPECT_EQ(cancelled->order.saga_state, saga::kCompensating);
+  EXPECT_EQ(wakes_, 1);
+  // Backing off: nothing is due before the first delay (1 s, jittered).
+  EXPECT_GE(compensator.runDueJobs([] { return false; }), milliseconds(100));
+  EXPECT_EQ(http_.count("POST /deliveries/dlv-2/cancel"), 1);
+
+  auto again = compensator.cancel(id, "impatient");  // still under way: nothing new
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->outcome, saga::CancelRequest::kAlreadyUnderWay);
+
+  http_.respond = [](const std::string&, const std::string&) {
+    return ScriptedDelivery::answer(200, {{"id", "dlv-2"}, {"status", "CANCELLED"}});
+  };
+  clock_.advance(milliseconds(1300));
+  compensator.runDueJobs([] { return false; });
+  EXPECT_EQ(http_.count("POST /deliveries/dlv-2/cancel"), 2);
+  EXPECT_EQ(order(id).status, orders::kCancelled);
+  EXPECT_EQ(order(id).saga_state, saga::kCompensated);
+}
+
+TEST_F(Compensation, AfterMaxAttemptsStaffAreToldButTheCancelGoesOn) {
+  const std::string id = newOrder();
+  giveDelivery(id, "dlv-3");
+  http_.respond = [](const std::string&, const std::string&) {
+    return ScriptedDelivery::answer(503, {});
+  };
+  saga::Compensator compensator = makeCompensator();
+  ASSERT_TRUE(compensator.cancel(id, "x"));
+  for (int i = 0; i < 3; ++i) {
+    clock_.advance(milliseconds(10000));
+    compensator.runDueJobs([] { return false; });
+  }
+  EXPECT_EQ(http_.count("POST /deliveries/dlv-3/cancel"), 4);
+  EXPECT_EQ(openReviews(id, "CANCELLATION"), 1);
+  EXPECT_EQ(jobStatus(id, jobs::kCompensateOrder), "PENDING");  // never given up
+  EXPECT_EQ(order(id).status, orders::kPendingShipment);
+}
+
+TEST_F(Compensation, ARefusalEndsTheSagaInReview) {
+  const std::string id = newOrder();
+  giveDelivery(id, "dlv-4");
+  http_.respond = [](const std::string&, const std::string&) {
+    return ScriptedDelivery::answer(409, {{"title", "delivery dlv-4 is IN_TRANSIT"}});
+  };
+  saga::Compensator compensator = makeCompensator();
+  auto cancelled = compensator.cancel(id, "x");
+  ASSERT_TRUE(cancelled);
+  EXPECT_EQ(cancelled->order.status, orders::kPendingShipment);
+  EXPECT_EQ(cancelled->order.saga_state, saga::kCompensationFailed);
+  EXPECT_TRUE(cancelled->order.requires_manual_review);
+  EXPECT_EQ(openReviews(id, "CANCELLATION"), 1);
+  EXPECT_EQ(events(id, "ORDER_CANCELLATION_FAILED"), 1);
+  EXPECT_EQ(events(id, "ORDER_CANCELLED"), 0);
+  EXPECT_EQ(jobStatus(id, jobs::kCompensateOrder), "FAILED");
+}
+
+TEST_F(Compensation, ADeliveryTheServiceDoesNotKnowCountsAsCancelled) {
+  const std::string id = newOrder();
+  giveDelivery(id, "dlv-gone");
+  http_.respond = [](const std::string&, const std::string&) {
+    return ScriptedDelivery::answer(404, {});
+  };
+  saga::Compensator compensator = makeCompensator();
+  auto cancelled = compensator.cancel(id, "x");
+  ASSERT_TRUE(cancelled);
+  EXPECT_EQ(cancelled->order.status, orders::kCancelled);
+}
+
+TEST_F(Compensation, ADeliveryWhoseAnswerWasLostIsFoundByItsKeyAndCancelled) {
+  const std::string id = newOrder();
+  // The one attempt timed out: the service may have made a delivery the node never heard of.
+  ASSERT_TRUE(store_->write([&](store::Connection& c) {
+    c.exec("UPDATE jobs SET attempts = 1, last_error = 'timed out'");
+    return okStatus();
+  }));
+  http_.respond = [](const std::string& method, const std::string& path) {
+    if (method == "POST" && path == "/deliveries") {
+      return ScriptedDelivery::answer(201, {{"id", "dlv-lost"}, {"status", "CREATED"}});
+    }
+    return ScriptedDelivery::answer(200, {{"id", "dlv-lost"}, {"status", "CANCELLED"}});
+  };
+  saga::Compensator compensator = makeCompensator();
+  auto cancelled = compensator.cancel(id, "x");
+  ASSERT_TRUE(cancelled);
+  EXPECT_EQ(http_.calls,
+            (std::vector<std::string>{"POST /deliveries", "POST /deliveries/dlv-lost/cancel"}));
+  EXPECT_EQ(cancelled->order.status, orders::kCancelled);
+  EXPECT_EQ(cancelled->order.delivery_id, "dlv-lost");
+  EXPECT_EQ(jobStatus(id, jobs::kInitiateDelivery), "DONE");
+}
+
+TEST_F(Compensation, AnInitiationLeftFromBeforeARestartMayHaveMadeADelivery) {
+  const std::string id = newOrder();
+  http_.respond = [](const std::string& method, const std::string& path) {
+    if (method == "POST" && path == "/deliveries") {
+      return ScriptedDelivery::answer(201, {{"id", "dlv-9"}, {"status", "CREATED"}});
+    }
+    return ScriptedDelivery::answer(200, {{"id", "dlv-9"}, {"status", "CANCELLED"}});
+  };
+  // This process started after the order was taken: its first attempt may have been in
+  // flight when the earlier process died.
+  saga::Compensator compensator = makeCompensator(&client_, clock_.wallMillis() + 1);
+  ASSERT_TRUE(compensator.cancel(id, "x"));
+  EXPECT_EQ(http_.count("POST /deliveries/dlv-9/cancel"), 1);
+  EXPECT_EQ(order(id).status, orders::kCancelled);
+}
+
+TEST_F(Compensation, WhileADeliveryCallIsUnderWayTheCancelWaitsForIt) {
+  const std::string id = newOrder();
+  giveDelivery(id, "dlv-5");
+  http_.respond = [](const std::string&, const std::string&) {
+    return ScriptedDelivery::answer(200, {});
+  };
+  saga::Compensator compensator = makeCompensator();
+  {
+    ASSERT_TRUE(order_calls_.tryClaim(id));  // the initiator is calling for this order
+    idempotency::KeyClaim held(order_calls_, id);
+    auto cancelled = compensator.cancel(id, "x");
+    ASSERT_TRUE(cancelled);
+    EXPECT_EQ(cancelled->order.saga_state, saga::kCompensating);
+    EXPECT_TRUE(http_.calls.empty());
+  }
+  compensator.runDueJobs([] { return false; });
+  EXPECT_EQ(order(id).status, orders::kCancelled);
+}
+
+TEST_F(Compensation, AnOpenBreakerHoldsTheCallAndTheNextPassWaitsForTheTrial) {
+  const std::string id = newOrder();
+  giveDelivery(id, "dlv-6");
+  openBreaker();
+  saga::Compensator compensator = makeCompensator();
+  ASSERT_TRUE(compensator.cancel(id, "x"));
+  EXPECT_TRUE(http_.calls.empty());
+  EXPECT_GE(compensator.runDueJobs([] { return false; }), milliseconds(59000));
+  EXPECT_EQ(order(id).saga_state, saga::kCompensating);
+}
+
+TEST_F(Compensation, NoDeliveryServiceConfiguredStillCancelsAnOrderWithoutDelivery) {
+  const std::string id = newOrder();
+  saga::Compensator compensator = makeCompensator(nullptr, clock_.wallMillis() + 1);
+  auto cancelled = compensator.cancel(id, "x");
+  ASSERT_TRUE(cancelled);
+  EXPECT_EQ(cancelled->order.status, orders::kCancelled);
+}
+
+TEST_F(Compensation, StartUpResumesInterruptedSagas) {
+  const std::string waiting = newOrder();
+  const std::string cancelling = newOrder();
+  giveDelivery(cancelling, "dlv-8");
+  ASSERT_TRUE(store_->write([&](store::Connection& c) {
+    c.exec("UPDATE jobs SET next_run_at = next_run_at + 600000 WHERE kind = 'INITIATE_DELIVERY'");
+    // A COMPENSATING saga whose job went missing (written by hand: cannot happen otherwise).
+    saga::setSagaState(c, cancelling, saga::kCompensating, clock_.wallMillis());
+    return okStatus();
+  }));
+  auto report = saga::resumeInterruptedSagas(*store_, clock_.wallMillis());
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->resumed, 1);  // `waiting`: its delivery initiation is due now
+  EXPECT_EQ(report->compensating, 1);
+  EXPECT_EQ(report->repaired, 1);
+  auto due = *store_->read([&](store::Connection& c) {
+    return jobs::dueJobs(c, jobs::kInitiateDelivery, clock_.wallMillis(), 10);
+  });
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].aggregate_id, waiting);
+
+  http_.respond = [](const std::string&, const std::string&) {
+    return ScriptedDelivery::answer(200, {});
+  };
+  saga::Compensator compensator = makeCompensator();
+  compensator.runDueJobs([] { return false; });
+  EXPECT_EQ(order(cancelling).status, orders::kCancelled);
+}
+
+}  // namespace
+}  // namespace outpost::testing

@@ -1,0 +1,158 @@
+// Shared by the saga and reconciliation unit tests: a real store, a fake clock, a
+// delivery service scripted per request, and orders made through the real OrderService.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "clients/delivery_client.h"
+#include "clients/http_client.h"
+#include "orders/order_repository.h"
+#include "orders/order_service.h"
+#include "resilience/circuit_breaker.h"
+#include "store/store.h"
+#include "support/node_process.h"
+
+namespace outpost::testing {
+
+// Answers each request with `respond(method, path)`; records every request.
+class ScriptedDelivery final : public clients::HttpClient {
+ public:
+  clients::HttpResponse send(const clients::HttpRequest& request) override {
+    const std::string path = request.url.substr(request.url.find("/deliveries"));
+    std::lock_guard lock(mutex_);
+    calls.push_back(request.method + " " + path);
+    return respond(request.method, path);
+  }
+
+  int count(const std::string& call) const {
+    std::lock_guard lock(mutex_);
+    return static_cast<int>(std::count(calls.begin(), calls.end(), call));
+  }
+
+  std::function<clients::HttpResponse(const std::string&, const std::string&)> respond =
+      [](const std::string&, const std::string&) { return answer(500, "{}"); };
+  std::vector<std::string> calls;
+
+  static clients::HttpResponse answer(int status, const nlohmann::json& body) {
+    return {clients::classifyStatus(status), status, body.dump(),
+            status / 100 == 2 ? "" : "HTTP " + std::to_string(status), false};
+  }
+  static clients::HttpResponse refused() {
+    return {clients::CallClass::kRetriable, 0, "", "connection refused", false};
+  }
+
+ private:
+  mutable std::mutex mutex_;
+};
+
+class SagaFixture : public ::testing::Test {
+ protected:
+  SagaFixture()
+      : breaker_({"delivery-service", 40, 60000, 5, 5, 10000, 3000, 10}, clock_),
+        log_sink_(std::tmpfile()),
+        log_(clock_, log_sink_) {}
+  ~SagaFixture() override { std::fclose(log_sink_); }
+
+  void SetUp() override {
+    auto opened = store::Store::open({dir_.file("saga.db"), 2000});
+    ASSERT_TRUE(opened) << opened.error().message;
+    store_ = std::move(*opened);
+    orders_ = std::make_unique<orders::OrderService>(*store_, clock_, random_, "node-1");
+  }
+
+  std::string newOrder() {
+    orders::NewOrder order{"c-1", {{"sku-1", 2, std::nullopt}}, std::nullopt, std::nullopt};
+    auto created = orders_->create(order, std::nullopt);
+    EXPECT_TRUE(created) << created.error().message;
+    return created ? created->order_id : "";
+  }
+
+  // As if delivery initiation had succeeded: the delivery id and the saga's last steps.
+  void giveDelivery(const std::string& id, const std::string& delivery_id) {
+    ASSERT_TRUE(store_->write([&](store::Connection& c) {
+      orders::setDeliveryId(c, id, delivery_id, clock_.wallMillis());
+      SQLite::Statement job(c.db(),
+                            "UPDATE jobs SET status = 'DONE', attempts = 1"
+                            " WHERE aggregate_id = ? AND kind = 'INITIATE_DELIVERY'");
+      job.bind(1, id);
+      job.exec();
+      SQLite::Statement saga(c.db(), "UPDATE sagas SET state = 'COMPLETED' WHERE order_id = ?");
+      saga.bind(1, id);
+      saga.exec();
+      return okStatus();
+    }));
+  }
+
+  void setStatus(const std::string& id, const std::string& from, const std::string& to) {
+    ASSERT_TRUE(store_->write([&](store::Connection& c) {
+      EXPECT_TRUE(orders::changeStatus(c, id, from, {to, clock_.wallMillis(), "test"}));
+      return okStatus();
+    }));
+  }
+
+  orders::Order order(const std::string& id) {
+    auto found = orders_->get(id);
+    EXPECT_TRUE(found) << id;
+    return found ? *found : orders::Order{};
+  }
+
+  int count(const std::string& sql_with_one_text_parameter, const std::string& value) {
+    return *store_->read([&](store::Connection& c) {
+      SQLite::Statement query(c.db(), sql_with_one_text_parameter);
+      query.bind(1, value);
+      query.executeStep();
+      return query.getColumn(0).getInt();
+    });
+  }
+
+  int events(const std::string& id, const std::string& type) {
+    return count(
+        "SELECT COUNT(*) FROM outbox_events WHERE aggregate_id = ? AND event_type = '" + type + "'",
+        id);
+  }
+
+  int openReviews(const std::string& id, const std::string& kind) {
+    return count(
+        "SELECT COUNT(*) FROM review_items WHERE order_id = ? AND resolved_at IS NULL"
+        " AND kind = '" +
+            kind + "'",
+        id);
+  }
+
+  std::vector<std::string> steps(const std::string& id) {
+    return *store_->read([&](store::Connection& c) {
+      SQLite::Statement query(c.db(), "SELECT step FROM saga_steps WHERE order_id = ? ORDER BY id");
+      query.bind(1, id);
+      std::vector<std::string> out;
+      while (query.executeStep()) out.push_back(query.getColumn(0).getString());
+      return out;
+    });
+  }
+
+  void openBreaker() {
+    for (int i = 0; i < 5; ++i) {
+      auto permit = breaker_.tryAcquire();
+      ASSERT_TRUE(permit);
+      breaker_.record(*permit, resilience::CallResult::kFailure);
+    }
+    ASSERT_EQ(breaker_.state(), resilience::BreakerState::kOpen);
+  }
+
+  TempDir dir_;
+  FakeClock clock_;
+  SystemRandom random_{11};
+  resilience::CircuitBreaker breaker_;
+  std::FILE* log_sink_;
+  observability::Logger log_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<orders::OrderService> orders_;
+  ScriptedDelivery http_;
+  clients::DeliveryClient client_{http_, "http://delivery.test", 3000};
+};
+
+}  // namespace outpost::testing
