@@ -11,7 +11,8 @@ CREATE TABLE sagas (
   updated_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 
-CREATE INDEX sagas_unfinished ON sagas (state) WHERE state IN ('RUNNING', 'COMPENSATING');
+-- Start-up finds the cancels under way (the query names the state literally).
+CREATE INDEX sagas_compensating ON sagas (updated_at) WHERE state = 'COMPENSATING';
 
 CREATE TABLE saga_steps (
   id       INTEGER PRIMARY KEY,

@@ -169,7 +169,7 @@ int serve(const Config& config) {
   }
 
   auto& delivery_breaker = *breakers.at("delivery-service");
-  idempotency::InFlightKeys order_calls;  // one delivery call per order at a time
+  delivery::OrderCalls order_calls;  // one delivery call per order at a time
   delivery::DeliveryInitiator delivery({**store, clock, random, delivery_breaker,
                                         delivery_client ? &*delivery_client : nullptr,
                                         config.delivery_service.retry, config.node_id, log,

@@ -104,8 +104,8 @@ void DeliveryInitiator::bringRetriesForward() {
 DeliveryInitiator::Attempt DeliveryInitiator::attempt(const jobs::JobRow& job,
                                                       bool first_answer_pending) {
   if (deps_.client == nullptr) return {};
-  if (!deps_.order_calls.tryClaim(job.aggregate_id)) return {};
-  idempotency::KeyClaim claim(deps_.order_calls, job.aggregate_id);
+  if (!deps_.order_calls.in_flight.tryClaim(job.aggregate_id)) return {};
+  idempotency::KeyClaim claim(deps_.order_calls.in_flight, job.aggregate_id);
   // The row may be stale (read before another thread's attempt finished): only the job
   // as it is now, still pending with the same attempts, may be tried.
   if (!stillPending(job)) return {};
@@ -114,6 +114,7 @@ DeliveryInitiator::Attempt DeliveryInitiator::attempt(const jobs::JobRow& job,
   if (!order || !*order) return {};
   // Being cancelled: the compensation stops this job rather than undo a new delivery.
   if ((*order)->status == orders::kCancelled || (*order)->saga_state == saga::kCompensating) {
+    waitForCancellation(job);
     return {};
   }
   auto permit = deps_.breaker.tryAcquire();
@@ -121,7 +122,11 @@ DeliveryInitiator::Attempt DeliveryInitiator::attempt(const jobs::JobRow& job,
   const clients::DeliveryAnswer answer = deps_.client->initiate(**order);
   deps_.breaker.record(*permit, breakerResult(answer));
   if (answer.call_class == clients::CallClass::kSuccess) {
-    if (!recordInitiated(job, answer.delivery_id, first_answer_pending)) return {};
+    if (!recordInitiated(job, answer.delivery_id, first_answer_pending)) {
+      deps_.order_calls.markUnrecorded(job.aggregate_id);
+      return {};
+    }
+    deps_.order_calls.clearUnrecorded(job.aggregate_id);
     return {Outcome::kInitiated, answer.delivery_id};
   }
   const bool permanent = answer.call_class == clients::CallClass::kPermanent;
@@ -130,8 +135,22 @@ DeliveryInitiator::Attempt DeliveryInitiator::attempt(const jobs::JobRow& job,
                                                 {"attempt", job.attempts + 1},
                                                 {"error", answer.error},
                                                 {"willRetry", !give_up}});
-  if (!recordFailure(job, answer, give_up)) return {};
+  if (!recordFailure(job, answer, give_up)) {
+    deps_.order_calls.markUnrecorded(job.aggregate_id);
+    return {};
+  }
+  deps_.order_calls.clearUnrecorded(job.aggregate_id);
   return {give_up ? Outcome::kGaveUp : Outcome::kRetryLater, ""};
+}
+
+void DeliveryInitiator::waitForCancellation(const jobs::JobRow& job) {
+  // Left due, this job would be picked again at every pass until the compensation ends it.
+  const std::int64_t now = deps_.clock.wallMillis();
+  (void)deps_.store.write([&](store::Connection& c) {
+    jobs::rescheduleJob(c, job, job.attempts, now + kIdleDelay.count(),
+                        "waiting for the order's cancellation", now);
+    return okStatus();
+  });
 }
 
 bool DeliveryInitiator::stillPending(const jobs::JobRow& job) {

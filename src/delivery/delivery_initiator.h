@@ -14,6 +14,7 @@
 #include <string>
 
 #include "clients/delivery_client.h"
+#include "delivery/order_calls.h"
 #include "idempotency/idempotency.h"
 #include "jobs/job_store.h"
 #include "observability/logger.h"
@@ -33,7 +34,7 @@ struct DeliveryDependencies {
   RetryConfig retry;
   std::string node_id;
   observability::Logger& log;
-  idempotency::InFlightKeys& order_calls;  // shared with saga compensation
+  OrderCalls& order_calls;  // shared with saga compensation
   // Wakes the background pass: the attempt after commit did not deliver, so a retry is
   // now waiting that the sleeping pass does not know about.
   std::function<void()> wake_background;
@@ -63,6 +64,7 @@ class DeliveryInitiator {
 
   Attempt attempt(const jobs::JobRow& job, bool first_answer_pending);
   bool stillPending(const jobs::JobRow& job);
+  void waitForCancellation(const jobs::JobRow& job);
   Status recordInitiated(const jobs::JobRow& job, const std::string& delivery_id,
                          bool first_answer_pending);
   Status recordFailure(const jobs::JobRow& job, const clients::DeliveryAnswer& answer,

@@ -1,5 +1,6 @@
 #include "reconciliation/reconciler.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "delivery/breaker_result.h"
@@ -7,6 +8,7 @@
 #include "orders/order_status.h"
 #include "outbox/outbox.h"
 #include "review/review_store.h"
+#include "saga/saga_store.h"
 
 namespace outpost::reconciliation {
 namespace {
@@ -34,8 +36,10 @@ struct Reconciler::Decision {
 
 struct Reconciler::RunState {
   RunRecord record;
+  int candidates = 0;
   bool breaker_open = false;
   bool store_down = false;
+  bool stopped = false;  // shutdown cut the run short
 };
 
 RunRecord Reconciler::runOnce(const std::function<bool()>& stop_requested) {
@@ -51,11 +55,13 @@ RunRecord Reconciler::runOnce(const std::function<bool()>& stop_requested) {
       break;
     }
     if (page->empty()) break;
+    run.candidates += static_cast<int>(page->size());
     after = page->back().order_id;
     if (!reconcilePage(*page, run, stop_requested)) break;
     if (page->size() < static_cast<std::size_t>(deps_.page_size)) break;
   }
-  if (!run.breaker_open && !run.store_down && !stop_requested()) flagStaleOrders(run);
+  run.stopped = stop_requested();
+  if (!run.breaker_open && !run.store_down && !run.stopped) flagStaleOrders(run);
   return finish(run);
 }
 
@@ -134,43 +140,43 @@ std::optional<Reconciler::Decision> Reconciler::judge(const Candidate& candidate
   return decision;
 }
 
+namespace {
+
+bool needsWrite(const Reconciler::Decision& decision) {
+  return decision.kind != Reconciler::Decision::Kind::kInSync || decision.order.flagged;
+}
+
+// A decision was made on a read taken before the delivery service answered; it holds only
+// if the order has not moved since, is not final and is not being cancelled.
+bool stillAsRead(store::Connection& c, const Candidate& order) {
+  auto now = orderNow(c, order.order_id);
+  return now && now->status == order.status && !orders::isFinalStatus(now->status) &&
+         now->saga_state != saga::kCompensating;
+}
+
+}  // namespace
+
 Status Reconciler::apply(const std::vector<Decision>& decisions, RunState& run) {
+  if (std::none_of(decisions.begin(), decisions.end(), needsWrite)) return okStatus();
   const std::int64_t now = deps_.clock.wallMillis();
   int reconciled = 0;
   int flagged = 0;
   auto written = deps_.store.write([&](store::Connection& c) -> Status {
+    reconciled = 0;
+    flagged = 0;
     outbox::EventContext context{deps_.node_id, now, deps_.random};
     for (const auto& decision : decisions) {
+      if (!needsWrite(decision) || !stillAsRead(c, decision.order)) continue;
       const Candidate& order = decision.order;
       switch (decision.kind) {
         case Decision::Kind::kInSync:
           // A reconciliation flag from an earlier run has cleared itself.
-          if (order.flagged) {
-            review::resolveReview(c, order.order_id, review::kReconciliation, "IN_SYNC", now);
-          }
+          review::resolveReview(c, order.order_id, review::kReconciliation, "IN_SYNC", now);
           break;
-        case Decision::Kind::kApply: {
-          const std::string reason =
-              "reconciled: delivery " + order.delivery_id + " is " + decision.delivery_status;
-          // Conditional on the status read: a cancel or another writer may have moved it.
-          if (!orders::changeStatus(c, order.order_id, order.status, {decision.to, now, reason})) {
-            break;
-          }
-          outbox::appendEvent(c,
-                              {"ORDER_STATUS_RECONCILED",
-                               order.order_id,
-                               {{"orderId", order.order_id},
-                                {"deliveryId", order.delivery_id},
-                                {"deliveryStatus", decision.delivery_status},
-                                {"previousStatus", order.status},
-                                {"status", decision.to}}},
-                              context);
-          if (order.flagged) {
-            review::resolveReview(c, order.order_id, review::kReconciliation, "RECONCILED", now);
-          }
+        case Decision::Kind::kApply:
+          applyStatus(c, decision, context);
           ++reconciled;
           break;
-        }
         case Decision::Kind::kFlag:
           review::flagForReview(c, order.order_id, review::kReconciliation, decision.reason, now);
           ++flagged;
@@ -182,13 +188,35 @@ Status Reconciler::apply(const std::vector<Decision>& decisions, RunState& run) 
   if (!written) return written;
   run.record.reconciled += reconciled;
   run.record.flagged += flagged;
-  for (const auto& decision : decisions) {
-    if (decision.kind == Decision::Kind::kApply) {
-      deps_.log.info("order status reconciled",
-                     {{"orderId", decision.order.order_id}, {"status", decision.to}});
-    }
-  }
   return okStatus();
+}
+
+void Reconciler::applyStatus(store::Connection& c, const Decision& decision,
+                             const outbox::EventContext& context) {
+  const Candidate& order = decision.order;
+  const std::int64_t now = context.now_millis;
+  const std::string reason =
+      "reconciled: delivery " + order.delivery_id + " is " + decision.delivery_status;
+  orders::changeStatus(c, order.order_id, order.status, {decision.to, now, reason});
+  outbox::appendEvent(c,
+                      {"ORDER_STATUS_RECONCILED",
+                       order.order_id,
+                       {{"orderId", order.order_id},
+                        {"deliveryId", order.delivery_id},
+                        {"deliveryStatus", decision.delivery_status},
+                        {"previousStatus", order.status},
+                        {"status", decision.to}}},
+                      context);
+  if (decision.to == orders::kCancelled) {
+    // Cancelled at the delivery service: the saga has nothing left to undo.
+    saga::recordStep(c, order.order_id, saga::kOrderCancelled, {{"reason", reason}}, now);
+    saga::setSagaState(c, order.order_id, saga::kCompensated, now);
+  }
+  if (order.flagged) {
+    review::resolveReview(c, order.order_id, review::kReconciliation, "RECONCILED", now);
+  }
+  deps_.log.info("order status reconciled",
+                 {{"orderId", order.order_id}, {"from", order.status}, {"status", decision.to}});
 }
 
 void Reconciler::flagStaleOrders(RunState& run) {
@@ -199,21 +227,29 @@ void Reconciler::flagStaleOrders(RunState& run) {
   if (!stale || stale->empty()) return;
   const std::string reason =
       "no delivery " + humanDuration(deps_.stale_after_ms) + " after the order was taken";
+  int flagged = 0;
   auto written = deps_.store.write([&](store::Connection& c) {
+    flagged = 0;
     for (const auto& id : *stale) {
+      auto order = orderNow(c, id);
+      if (!order || order->status != orders::kPendingShipment || order->has_delivery ||
+          order->saga_state == saga::kCompensating) {
+        continue;
+      }
       review::flagForReview(c, id, review::kReconciliation, reason, now);
+      ++flagged;
     }
     return okStatus();
   });
-  if (written) run.record.flagged += static_cast<int>(stale->size());
+  if (written) run.record.flagged += flagged;
 }
 
 RunRecord Reconciler::finish(RunState& run) {
   RunRecord& record = run.record;
   record.finished_at = deps_.clock.wallMillis();
-  if (run.store_down || (run.breaker_open && record.checked == 0 && record.failed == 0)) {
-    record.status = kFailed;
-  } else if (run.breaker_open || record.failed > 0) {
+  if (run.store_down || (run.candidates > 0 && record.checked == 0)) {
+    record.status = kFailed;  // nothing could be checked
+  } else if (run.breaker_open || run.stopped || record.failed > 0) {
     record.status = kDegraded;
   } else {
     record.status = kHealthy;

@@ -18,6 +18,7 @@
 
 #include "clients/delivery_client.h"
 #include "observability/logger.h"
+#include "outbox/outbox.h"
 #include "outpost/clock.h"
 #include "reconciliation/reconciliation_store.h"
 #include "resilience/circuit_breaker.h"
@@ -55,14 +56,18 @@ class Reconciler {
   // The last run's outcome; HEALTHY before the first.
   std::string lastStatus() const;
 
- private:
+  // What one order's delivery status calls for (public for the helpers in the .cpp).
   struct Decision;
+
+ private:
   struct RunState;
   // nullopt when the answer says nothing about the order (the call failed).
   std::optional<Decision> judge(const Candidate& candidate, const clients::DeliveryAnswer& answer);
   bool reconcilePage(const std::vector<Candidate>& page, RunState& run,
                      const std::function<bool()>& stop_requested);
   Status apply(const std::vector<Decision>& decisions, RunState& run);
+  void applyStatus(store::Connection& c, const Decision& decision,
+                   const outbox::EventContext& context);
   void flagStaleOrders(RunState& run);
   RunRecord finish(RunState& run);
 

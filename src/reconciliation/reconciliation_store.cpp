@@ -4,10 +4,13 @@ namespace outpost::reconciliation {
 
 std::vector<Candidate> ordersToReconcile(store::Connection& connection, const std::string& after,
                                          int limit) {
-  // The WHERE repeats orders_to_reconcile's, so that its partial index answers.
+  // The WHERE repeats orders_to_reconcile's, so that its partial index answers. Orders
+  // being cancelled are the compensation's.
   auto query = connection.prepare(
       "SELECT id, status, delivery_id, requires_manual_review FROM orders"
       " WHERE delivery_id IS NOT NULL AND status NOT IN ('DELIVERED', 'CANCELLED') AND id > ?"
+      " AND NOT EXISTS (SELECT 1 FROM sagas WHERE sagas.order_id = orders.id"
+      "   AND sagas.state = 'COMPENSATING')"
       " ORDER BY id LIMIT ?");
   query->bind(1, after);
   query->bind(2, limit);
@@ -29,6 +32,17 @@ std::vector<std::string> staleWithoutDelivery(store::Connection& connection,
   std::vector<std::string> ids;
   while (query->executeStep()) ids.push_back(query->getColumn(0).getString());
   return ids;
+}
+
+std::optional<OrderNow> orderNow(store::Connection& connection, const std::string& order_id) {
+  auto query = connection.prepare(
+      "SELECT status, delivery_id IS NOT NULL,"
+      " COALESCE((SELECT state FROM sagas WHERE sagas.order_id = orders.id), '')"
+      " FROM orders WHERE id = ?");
+  query->bind(1, order_id);
+  if (!query->executeStep()) return std::nullopt;
+  return OrderNow{query->getColumn(0).getString(), query->getColumn(1).getInt() != 0,
+                  query->getColumn(2).getString()};
 }
 
 void recordRun(store::Connection& connection, const RunRecord& run, int keep) {

@@ -19,7 +19,8 @@ struct Candidate {
   bool flagged = false;  // requires_manual_review
 };
 
-// Candidates with an id above `after` (empty: from the start), in id order.
+// Candidates with an id above `after` (empty: from the start), in id order; orders whose
+// saga is COMPENSATING are left to the compensation.
 std::vector<Candidate> ordersToReconcile(store::Connection& connection, const std::string& after,
                                          int limit);
 
@@ -27,6 +28,14 @@ std::vector<Candidate> ordersToReconcile(store::Connection& connection, const st
 // are not flagged yet.
 std::vector<std::string> staleWithoutDelivery(store::Connection& connection,
                                               std::int64_t created_before, int limit);
+
+// An order as it is at the moment of a write, to re-check a decision made on an older read.
+struct OrderNow {
+  std::string status;
+  bool has_delivery = false;
+  std::string saga_state;
+};
+std::optional<OrderNow> orderNow(store::Connection& connection, const std::string& order_id);
 
 struct RunRecord {
   std::int64_t started_at = 0;

@@ -5,6 +5,7 @@
 #include "orders/order_repository.h"
 #include "outbox/outbox.h"
 #include "saga/compensator.h"
+#include "saga/saga_store.h"
 
 namespace outpost::review {
 namespace {
@@ -23,10 +24,16 @@ std::string historyReason(const Resolution& resolution) {
 
 // An order approved while its delivery initiation had given up would never ship.
 bool restartGivenUpDelivery(store::Connection& c, const orders::Order& order, std::int64_t now) {
-  if (order.delivery_id || order.status != orders::kPendingShipment) return false;
+  if (order.delivery_id || order.status != orders::kPendingShipment ||
+      order.saga_state != saga::kRunning) {
+    return false;
+  }
   auto initiation = jobs::latestJobFor(c, jobs::kInitiateDelivery, order.id);
   if (!initiation || initiation->status != "FAILED") return false;
-  jobs::restartJob(c, {jobs::kInitiateDelivery, order.id, json::object(), now}, now);
+  // Those attempts may have made a delivery: a later cancel must look for it.
+  const int previous = initiation->attempts + initiation->payload.value("previousAttempts", 0);
+  jobs::restartJob(c, {jobs::kInitiateDelivery, order.id, {{"previousAttempts", previous}}, now},
+                   now);
   return true;
 }
 

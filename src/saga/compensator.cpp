@@ -58,6 +58,7 @@ bool cancelOrder(store::Connection& connection, const orders::Order& order,
     return false;
   }
   jobs::stopJob(connection, jobs::kInitiateDelivery, order.id, "order cancelled", now);
+  jobs::stopJob(connection, jobs::kCompensateOrder, order.id, "order cancelled", now);
   outbox::appendEvent(connection,
                       {"ORDER_CANCELLED",
                        order.id,
@@ -140,8 +141,8 @@ std::chrono::milliseconds Compensator::delayUntilNextJob() {
 Compensator::Outcome Compensator::compensate(const jobs::JobRow& job) {
   // Never beside a delivery initiation of the same order: its answer could carry the
   // delivery id this compensation has to cancel.
-  if (!deps_.order_calls.tryClaim(job.aggregate_id)) return Outcome::kBusy;
-  idempotency::KeyClaim claim(deps_.order_calls, job.aggregate_id);
+  if (!deps_.order_calls.in_flight.tryClaim(job.aggregate_id)) return Outcome::kBusy;
+  idempotency::KeyClaim claim(deps_.order_calls.in_flight, job.aggregate_id);
   auto current = deps_.store.read([&](store::Connection& c) {
     return jobs::pendingJobFor(c, jobs::kCompensateOrder, job.aggregate_id);
   });
@@ -168,25 +169,39 @@ bool Compensator::deliveryMayExist(const orders::Order& order) {
   if (!initiation || !*initiation) return false;
   const jobs::JobRow& job = **initiation;
   // An attempt without an answer (a timeout) may have created one; so may an attempt that
-  // was in flight when an earlier run of the node died.
-  return job.attempts > 0 || (job.status == "PENDING" && job.created_at < deps_.started_at_millis);
+  // was in flight when an earlier run of the node died, one whose outcome could not be
+  // written, and the attempts before staff restarted a given-up initiation.
+  return job.attempts > 0 || job.payload.value("previousAttempts", 0) > 0 ||
+         (job.status == "PENDING" && job.created_at < deps_.started_at_millis) ||
+         deps_.order_calls.unrecorded(order.id);
 }
 
 Compensator::Outcome Compensator::finishWithoutDelivery(const jobs::JobRow& job,
                                                         const orders::Order& order) {
+  return finish(job, order.id, job.attempts, std::nullopt);
+}
+
+Compensator::Outcome Compensator::finish(const jobs::JobRow& job, const std::string& order_id,
+                                         int attempts,
+                                         const std::optional<nlohmann::json>& delivery_step) {
   const std::int64_t now = deps_.clock.wallMillis();
   auto done = deps_.store.write([&](store::Connection& c) -> Status {
-    if (!jobs::completeJob(c, job, job.attempts, now)) return alreadyHandled();
-    if (order.status == orders::kCancelled) {
-      setSagaState(c, order.id, kCompensated, now);  // cancelled by another path meanwhile
+    if (!jobs::completeJob(c, job, attempts, now)) return alreadyHandled();
+    if (delivery_step) recordStep(c, order_id, kDeliveryCancelled, *delivery_step, now);
+    // The order as it is now, not as read before the call.
+    auto order = orders::findOrder(c, order_id, false);
+    if (!order) return okStatus();
+    if (order->status == orders::kCancelled) {
+      setSagaState(c, order_id, kCompensated, now);  // cancelled by another path meanwhile
       return okStatus();
     }
+    if (!orders::isValidTransition(order->status, orders::kCancelled)) return alreadyHandled();
     outbox::EventContext context{deps_.node_id, now, deps_.random};
-    if (!cancelOrder(c, order, reasonOf(job), context)) return alreadyHandled();
+    if (!cancelOrder(c, *order, reasonOf(job), context)) return alreadyHandled();
     return okStatus();
   });
   if (!done) return Outcome::kRetryLater;
-  deps_.log.info("order cancelled", {{"orderId", order.id}, {"deliveryId", deliveryIdJson(order)}});
+  deps_.log.info("order cancelled", {{"orderId", order_id}});
   return Outcome::kDone;
 }
 
@@ -221,7 +236,7 @@ Compensator::Outcome Compensator::findLostDelivery(const jobs::JobRow& job,
 Compensator::Outcome Compensator::cancelDelivery(const jobs::JobRow& job,
                                                  const orders::Order& order,
                                                  const std::string& delivery_id) {
-  if (deps_.client == nullptr) return Outcome::kWaiting;  // until a delivery URL is set
+  if (deps_.client == nullptr) return waitForDeliveryUrl(job);
   auto permit = deps_.breaker.tryAcquire();
   if (!permit) return Outcome::kBreakerOpen;
   const clients::DeliveryAnswer answer = deps_.client->cancel(delivery_id);
@@ -235,22 +250,18 @@ Compensator::Outcome Compensator::cancelDelivery(const jobs::JobRow& job,
         job, order,
         "the delivery service refused to cancel delivery " + delivery_id + ": " + answer.error);
   }
+  return finish(job, order.id, job.attempts + 1,
+                json{{"deliveryId", delivery_id}, {"unknownToService", unknown}});
+}
+
+Compensator::Outcome Compensator::waitForDeliveryUrl(const jobs::JobRow& job) {
   const std::int64_t now = deps_.clock.wallMillis();
-  auto done = deps_.store.write([&](store::Connection& c) -> Status {
-    if (!jobs::completeJob(c, job, job.attempts + 1, now)) return alreadyHandled();
-    recordStep(c, order.id, kDeliveryCancelled,
-               {{"deliveryId", delivery_id}, {"unknownToService", unknown}}, now);
-    if (order.status == orders::kCancelled) {
-      setSagaState(c, order.id, kCompensated, now);
-      return okStatus();
-    }
-    outbox::EventContext context{deps_.node_id, now, deps_.random};
-    if (!cancelOrder(c, order, reasonOf(job), context)) return alreadyHandled();
+  (void)deps_.store.write([&](store::Connection& c) {
+    jobs::rescheduleJob(c, job, job.attempts, now + kIdleDelay.count(),
+                        "waiting for delivery_service.url to be configured", now);
     return okStatus();
   });
-  if (!done) return Outcome::kRetryLater;
-  deps_.log.info("order cancelled", {{"orderId", order.id}, {"deliveryId", delivery_id}});
-  return Outcome::kDone;
+  return Outcome::kWaiting;
 }
 
 Compensator::Outcome Compensator::retryLater(const jobs::JobRow& job, const orders::Order& order,
@@ -283,6 +294,13 @@ Compensator::Outcome Compensator::stopCompensation(const jobs::JobRow& job,
   deps_.log.warn("order cannot be cancelled: sent to manual review",
                  {{"orderId", order.id}, {"reason", reason}});
   (void)deps_.store.write([&](store::Connection& c) -> Status {
+    auto current = orders::findOrder(c, order.id, false);
+    if (current && current->status == orders::kCancelled) {
+      // Cancelled by another path meanwhile (a refusal to cancel what is cancelled).
+      if (!jobs::completeJob(c, job, job.attempts + 1, now)) return alreadyHandled();
+      setSagaState(c, order.id, kCompensated, now);
+      return okStatus();
+    }
     if (!jobs::failJob(c, job, job.attempts + 1, reason, now)) return alreadyHandled();
     setSagaState(c, order.id, kCompensationFailed, now);
     recordStep(c, order.id, kCompensationStopped, {{"reason", reason}}, now);

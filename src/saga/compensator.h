@@ -15,6 +15,7 @@
 #include <string>
 
 #include "clients/delivery_client.h"
+#include "delivery/order_calls.h"
 #include "idempotency/idempotency.h"
 #include "jobs/job_store.h"
 #include "observability/logger.h"
@@ -51,7 +52,7 @@ struct CompensatorDependencies {
   RetryConfig retry;
   std::string node_id;
   observability::Logger& log;
-  idempotency::InFlightKeys& order_calls;  // orders with a delivery call under way
+  delivery::OrderCalls& order_calls;  // shared with delivery initiation
   // When this process started: a delivery initiation left PENDING from before may have
   // been in flight when the node died, so a delivery may exist without our knowing its id.
   std::int64_t started_at_millis = 0;
@@ -85,10 +86,14 @@ class Compensator {
   enum class Outcome { kDone, kRetryLater, kStopped, kBusy, kBreakerOpen, kWaiting };
   Outcome compensate(const jobs::JobRow& job);
   Outcome finishWithoutDelivery(const jobs::JobRow& job, const orders::Order& order);
+  // The transaction that ends a compensation; `delivery_step` is recorded first when set.
+  Outcome finish(const jobs::JobRow& job, const std::string& order_id, int attempts,
+                 const std::optional<nlohmann::json>& delivery_step);
   Outcome cancelDelivery(const jobs::JobRow& job, const orders::Order& order,
                          const std::string& delivery_id);
   Outcome findLostDelivery(const jobs::JobRow& job, const orders::Order& order);
   Outcome retryLater(const jobs::JobRow& job, const orders::Order& order, const std::string& error);
+  Outcome waitForDeliveryUrl(const jobs::JobRow& job);
   Outcome stopCompensation(const jobs::JobRow& job, const orders::Order& order,
                            const std::string& reason);
   bool deliveryMayExist(const orders::Order& order);

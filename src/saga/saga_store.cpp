@@ -47,9 +47,9 @@ std::vector<SagaStep> sagaSteps(store::Connection& connection, const std::string
   return steps;
 }
 
-std::vector<std::string> sagasIn(store::Connection& connection, const std::string& state) {
-  auto query = connection.prepare("SELECT order_id FROM sagas WHERE state = ? ORDER BY updated_at");
-  query->bind(1, state);
+std::vector<std::string> compensatingSagas(store::Connection& connection) {
+  auto query = connection.prepare(
+      "SELECT order_id FROM sagas WHERE state = 'COMPENSATING' ORDER BY updated_at");
   std::vector<std::string> ids;
   while (query->executeStep()) ids.push_back(query->getColumn(0).getString());
   return ids;

@@ -48,7 +48,7 @@ void setSagaState(store::Connection& connection, const std::string& order_id,
 // The order's steps, oldest first.
 std::vector<SagaStep> sagaSteps(store::Connection& connection, const std::string& order_id);
 
-// Order ids of sagas in `state`, oldest first.
-std::vector<std::string> sagasIn(store::Connection& connection, const std::string& state);
+// Order ids of COMPENSATING sagas, oldest first.
+std::vector<std::string> compensatingSagas(store::Connection& connection);
 
 }  // namespace outpost::saga

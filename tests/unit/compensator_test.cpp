@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include "delivery/delivery_initiator.h"
 #include "jobs/job_store.h"
+#include "review/review_service.h"
+#include "review/review_store.h"
 #include "saga/saga_recovery.h"
 #include "saga/saga_store.h"
 #include "saga_fixture.h"
@@ -28,7 +31,7 @@ class Compensation : public SagaFixture {
     return job ? job->status : "";
   }
 
-  idempotency::InFlightKeys order_calls_;
+  delivery::OrderCalls order_calls_;
   int wakes_ = 0;
 };
 
@@ -225,8 +228,8 @@ TEST_F(Compensation, WhileADeliveryCallIsUnderWayTheCancelWaitsForIt) {
   };
   saga::Compensator compensator = makeCompensator();
   {
-    ASSERT_TRUE(order_calls_.tryClaim(id));  // the initiator is calling for this order
-    idempotency::KeyClaim held(order_calls_, id);
+    ASSERT_TRUE(order_calls_.in_flight.tryClaim(id));  // the initiator is calling for it
+    idempotency::KeyClaim held(order_calls_.in_flight, id);
     auto cancelled = compensator.cancel(id, "x");
     ASSERT_TRUE(cancelled);
     EXPECT_EQ(cancelled->order.saga_state, saga::kCompensating);
@@ -282,6 +285,81 @@ TEST_F(Compensation, StartUpResumesInterruptedSagas) {
   saga::Compensator compensator = makeCompensator();
   compensator.runDueJobs([] { return false; });
   EXPECT_EQ(order(cancelling).status, orders::kCancelled);
+}
+
+TEST_F(Compensation, AnOrderWhoseCallOutcomeWasNotRecordedIsLookedUp) {
+  const std::string id = newOrder();
+  order_calls_.markUnrecorded(id);  // a delivery answered, but the database was down
+  http_.respond = [](const std::string& method, const std::string& path) {
+    if (method == "POST" && path == "/deliveries") {
+      return ScriptedDelivery::answer(201, {{"id", "dlv-u"}, {"status", "CREATED"}});
+    }
+    return ScriptedDelivery::answer(200, {});
+  };
+  saga::Compensator compensator = makeCompensator();
+  ASSERT_TRUE(compensator.cancel(id, "x"));
+  EXPECT_EQ(http_.count("POST /deliveries/dlv-u/cancel"), 1);
+}
+
+TEST_F(Compensation, AnApprovedRestartStillRemembersEarlierAttempts) {
+  const std::string id = newOrder();
+  ASSERT_TRUE(store_->write([&](store::Connection& c) {
+    c.exec("UPDATE jobs SET status = 'FAILED', attempts = 5");
+    review::flagForReview(c, id, review::kDelivery, "delivery failed 5 times", clock_.wallMillis());
+    return okStatus();
+  }));
+  review::ReviewService reviews(*store_, clock_, random_, "node-1", {});
+  ASSERT_TRUE(reviews.resolve(id, {review::ReviewAction::kApprove, ""}));
+  http_.respond = [](const std::string& method, const std::string& path) {
+    if (method == "POST" && path == "/deliveries") {
+      return ScriptedDelivery::answer(201, {{"id", "dlv-a"}, {"status", "CREATED"}});
+    }
+    return ScriptedDelivery::answer(200, {});
+  };
+  saga::Compensator compensator = makeCompensator();
+  ASSERT_TRUE(compensator.cancel(id, "x"));
+  EXPECT_EQ(http_.count("POST /deliveries"), 1);  // a timed-out attempt may have made one
+  EXPECT_EQ(http_.count("POST /deliveries/dlv-a/cancel"), 1);
+  EXPECT_EQ(order(id).status, orders::kCancelled);
+}
+
+TEST_F(Compensation, DeliveryInitiationStandsAsideWhileTheOrderIsBeingCancelled) {
+  const std::string id = newOrder();
+  http_.respond = [](const std::string&, const std::string&) {
+    return ScriptedDelivery::answer(201, {{"id", "dlv-n"}, {"status", "CREATED"}});
+  };
+  saga::Compensator compensator = makeCompensator();
+  {
+    // Compensation cannot run yet (a call is under way): the saga is COMPENSATING.
+    ASSERT_TRUE(order_calls_.in_flight.tryClaim(id));
+    idempotency::KeyClaim held(order_calls_.in_flight, id);
+    ASSERT_TRUE(compensator.cancel(id, "x"));
+  }
+  delivery::DeliveryInitiator initiator({*store_, clock_, random_, breaker_, &client_,
+                                         RetryConfig{1000, 8000, 3}, "node-1", log_, order_calls_,
+                                         nullptr});
+  // It does not call, and it does not come back at once for the same job.
+  EXPECT_GE(initiator.runDueJobs([] { return false; }), milliseconds(50000));
+  EXPECT_TRUE(http_.calls.empty());
+  compensator.runDueJobs([] { return false; });
+  EXPECT_EQ(order(id).status, orders::kCancelled);
+  EXPECT_EQ(jobStatus(id, jobs::kInitiateDelivery), "DONE");
+  EXPECT_TRUE(http_.calls.empty());
+}
+
+TEST_F(Compensation, CancellingAnOrderEndsItsCompensationJobToo) {
+  const std::string id = newOrder();
+  ASSERT_TRUE(store_->write([&](store::Connection& c) -> Status {
+    auto found = orders::findOrder(c, id, false);
+    auto begun = saga::beginCompensation(c, *found, "x", clock_.wallMillis());
+    EXPECT_TRUE(begun);
+    found = orders::findOrder(c, id, false);  // as a permanent rejection would, meanwhile
+    outbox::EventContext context{"node-1", clock_.wallMillis(), random_};
+    EXPECT_TRUE(saga::cancelOrder(c, *found, "rejected", context));
+    return okStatus();
+  }));
+  EXPECT_EQ(jobStatus(id, jobs::kCompensateOrder), "DONE");
+  EXPECT_EQ(order(id).saga_state, saga::kCompensated);
 }
 
 }  // namespace

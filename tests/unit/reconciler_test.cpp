@@ -181,5 +181,53 @@ TEST_F(Reconciliation, AStatusChangedSinceItWasReadIsNotOverwritten) {
   EXPECT_EQ(events(id, "ORDER_STATUS_RECONCILED"), 0);
 }
 
+TEST_F(Reconciliation, WhenNothingCanBeCheckedTheRunFailed) {
+  for (int i = 0; i < 3; ++i) orderWithDelivery("dlv-y" + std::to_string(i));
+  deliveryStatuses({});  // every read fails
+  auto reconciler = makeReconciler();
+  const RunRecord record = run(reconciler);
+  EXPECT_EQ(record.status, "FAILED");
+  EXPECT_EQ(record.failed, 3);
+}
+
+TEST_F(Reconciliation, NoCandidatesIsAHealthyRun) {
+  auto reconciler = makeReconciler();
+  EXPECT_EQ(run(reconciler).status, "HEALTHY");
+}
+
+TEST_F(Reconciliation, OrdersBeingCancelledAreLeftToTheCompensation) {
+  const std::string id = orderWithDelivery("dlv-c1");
+  ASSERT_TRUE(store_->write([&](store::Connection& c) {
+    c.exec("UPDATE sagas SET state = 'COMPENSATING'");
+    return okStatus();
+  }));
+  deliveryStatuses({{"dlv-c1", "CANCELLED"}});
+  auto reconciler = makeReconciler();
+  EXPECT_EQ(run(reconciler).checked, 0);
+  EXPECT_TRUE(http_.calls.empty());
+  EXPECT_EQ(order(id).status, orders::kPendingShipment);
+}
+
+TEST_F(Reconciliation, ADeliveryCancelledElsewhereCompletesTheSagasCompensation) {
+  const std::string id = orderWithDelivery("dlv-c2");
+  deliveryStatuses({{"dlv-c2", "CANCELLED"}});
+  auto reconciler = makeReconciler();
+  EXPECT_EQ(run(reconciler).reconciled, 1);
+  EXPECT_EQ(order(id).status, orders::kCancelled);
+  EXPECT_EQ(order(id).saga_state, "COMPENSATED");
+}
+
+TEST_F(Reconciliation, AFlagIsNotPutOnAnOrderThatMovedMeanwhile) {
+  const std::string id = orderWithDelivery("dlv-m");
+  http_.respond = [&](const std::string&, const std::string&) {
+    setStatus(id, orders::kPendingShipment, orders::kCancelled);  // cancelled meanwhile
+    return ScriptedDelivery::answer(404, {});
+  };
+  auto reconciler = makeReconciler();
+  run(reconciler);
+  EXPECT_FALSE(order(id).requires_manual_review);
+  EXPECT_EQ(openReviews(id, "RECONCILIATION"), 0);
+}
+
 }  // namespace
 }  // namespace outpost::testing
