@@ -4,35 +4,22 @@
 -- COMPENSATION_FAILED (the delivery could not be cancelled; staff decide).
 -- Reconciliation runs keep their outcome for /health and `outpost status`.
 
-CREATE TABLE sagas (
-  order_id   TEXT PRIMARY KEY REFERENCES orders (id) ON DELETE CASCADE,
-  state      TEXT NOT NULL CHECK (state IN ('RUNNING', 'COMPLETED', 'COMPENSATING',
-                                            'COMPENSATED', 'COMPENSATION_FAILED')),
-  updated_at INTEGER NOT NULL
-) WITHOUT ROWID;
+-- The saga lives on its order's row, so that taking an order writes no extra rows:
+-- saga_state, and saga_steps, a JSON array of {"step", "at", "data"?} in the order taken.
+ALTER TABLE orders ADD COLUMN saga_state TEXT NOT NULL DEFAULT 'RUNNING'
+  CHECK (saga_state IN ('RUNNING', 'COMPLETED', 'COMPENSATING', 'COMPENSATED',
+                        'COMPENSATION_FAILED'));
+ALTER TABLE orders ADD COLUMN saga_steps TEXT NOT NULL DEFAULT '[]';
 
 -- Start-up finds the cancels under way (the query names the state literally).
-CREATE INDEX sagas_compensating ON sagas (updated_at) WHERE state = 'COMPENSATING';
-
-CREATE TABLE saga_steps (
-  id       INTEGER PRIMARY KEY,
-  order_id TEXT NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
-  step     TEXT NOT NULL,
-  data     TEXT NOT NULL DEFAULT '{}',   -- JSON object
-  at       INTEGER NOT NULL
-);
-
-CREATE INDEX saga_steps_by_order ON saga_steps (order_id, id);
+CREATE INDEX orders_compensating ON orders (updated_at) WHERE saga_state = 'COMPENSATING';
 
 -- Orders taken before this migration: their saga as far as it can be told.
-INSERT INTO sagas (order_id, state, updated_at)
-  SELECT id,
-         CASE WHEN status = 'CANCELLED' THEN 'COMPENSATED'
-              WHEN delivery_id IS NOT NULL THEN 'COMPLETED'
-              ELSE 'RUNNING' END,
-         updated_at
-    FROM orders;
-INSERT INTO saga_steps (order_id, step, at) SELECT id, 'ORDER_CREATED', created_at FROM orders;
+UPDATE orders SET
+  saga_state = CASE WHEN status = 'CANCELLED' THEN 'COMPENSATED'
+                    WHEN delivery_id IS NOT NULL THEN 'COMPLETED'
+                    ELSE 'RUNNING' END,
+  saga_steps = json_array(json_object('step', 'ORDER_CREATED', 'at', created_at));
 
 -- What reconciliation asks the delivery service about: orders with a delivery that are
 -- not final (the query repeats this WHERE so that SQLite uses the index).

@@ -45,7 +45,10 @@ struct Order {
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
   std::vector<StatusChange> history;
-  std::string saga_state;  // RUNNING, COMPLETED, COMPENSATING, ...; read only (saga/)
+  // The order's saga (saga/saga_store.h): its state, and on a new order its first steps
+  // (a JSON array), written with the order's row.
+  std::string saga_state;
+  nlohmann::json saga_steps = nlohmann::json::array();
 };
 
 struct OrderPage {

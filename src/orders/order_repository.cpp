@@ -57,7 +57,7 @@ namespace {
 constexpr const char* kOrderColumns =
     "id, customer_id, status, shipping_address, metadata, requires_manual_review,"
     " review_reason, delivery_id, created_at, updated_at,"
-    " (SELECT state FROM sagas WHERE sagas.order_id = orders.id)";
+    " saga_state";
 
 Order readOrderRow(SQLite::Statement& row) {
   Order order;
@@ -71,7 +71,7 @@ Order readOrderRow(SQLite::Statement& row) {
   order.delivery_id = optionalText(row.getColumn(7));
   order.created_at = row.getColumn(8).getInt64();
   order.updated_at = row.getColumn(9).getInt64();
-  order.saga_state = row.getColumn(10).isNull() ? "" : row.getColumn(10).getString();
+  order.saga_state = row.getColumn(10).getString();
   return order;
 }
 
@@ -108,8 +108,8 @@ std::vector<StatusChange> readHistory(store::Connection& connection, const std::
 void insertOrder(store::Connection& connection, const Order& order) {
   auto insert = connection.prepare(
       "INSERT INTO orders (id, customer_id, status, shipping_address, metadata,"
-      " requires_manual_review, review_reason, delivery_id, created_at, updated_at)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      " requires_manual_review, review_reason, delivery_id, created_at, updated_at,"
+      " saga_state, saga_steps) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   insert->bind(1, order.id);
   insert->bind(2, order.customer_id);
   insert->bind(3, order.status);
@@ -120,6 +120,8 @@ void insertOrder(store::Connection& connection, const Order& order) {
   bindOptional(*insert, 8, order.delivery_id);
   insert->bind(9, order.created_at);
   insert->bind(10, order.updated_at);
+  insert->bind(11, order.saga_state.empty() ? std::string("RUNNING") : order.saga_state);
+  insert->bind(12, order.saga_steps.dump());
   insert->exec();
   insertItems(connection, order);
   for (const auto& change : order.history) appendHistory(connection, order.id, change);

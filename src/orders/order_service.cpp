@@ -36,7 +36,7 @@ std::vector<FieldError> shortProductFields(const NewOrder& request,
 json availabilityStep(const AvailabilityVerdict& verdict) {
   switch (verdict.kind) {
     case Verdict::kNotChecked:
-      return {{"result", "SKIPPED"}, {"reason", "no product service configured"}};
+      return {{"result", "SKIPPED"}};  // no product service configured
     case Verdict::kAvailable:
       return {{"result", "AVAILABLE"}};
     case Verdict::kShort:
@@ -133,6 +133,11 @@ Order OrderService::buildOrder(const NewOrder& request, const AvailabilityVerdic
   order.created_at = now;
   order.updated_at = now;
   order.history.push_back({kPendingShipment, now, "order created"});
+  order.saga_state = saga::kRunning;
+  order.saga_steps =
+      saga::firstSteps({saga::NewStep{saga::kAvailabilityChecked, availabilityStep(verdict)},
+                        saga::NewStep{saga::kOrderCreated, json::object()}},
+                       now);
   if (verdict.kind == Verdict::kShort || verdict.kind == Verdict::kFallback) {
     order.requires_manual_review = true;
     order.review_reason = verdict.reason;
@@ -148,10 +153,6 @@ Status OrderService::commitOrder(const Order& order, const AvailabilityVerdict& 
   event_data["orderId"] = order.id;
   return store_.write([&](store::Connection& connection) -> Status {
     insertOrder(connection, order);
-    saga::startSaga(connection, order.id, now);
-    saga::recordStep(connection, order.id, saga::kAvailabilityChecked, availabilityStep(verdict),
-                     now);
-    saga::recordStep(connection, order.id, saga::kOrderCreated, json::object(), now);
     outbox::EventContext context{node_id_, now, random_};
     outbox::appendEvent(connection, {"ORDER_CREATED", order.id, event_data}, context);
     jobs::scheduleJob(connection, {jobs::kInitiateDelivery, order.id, json::object(), now}, now);

@@ -9,8 +9,7 @@ std::vector<Candidate> ordersToReconcile(store::Connection& connection, const st
   auto query = connection.prepare(
       "SELECT id, status, delivery_id, requires_manual_review FROM orders"
       " WHERE delivery_id IS NOT NULL AND status NOT IN ('DELIVERED', 'CANCELLED') AND id > ?"
-      " AND NOT EXISTS (SELECT 1 FROM sagas WHERE sagas.order_id = orders.id"
-      "   AND sagas.state = 'COMPENSATING')"
+      " AND saga_state != 'COMPENSATING'"
       " ORDER BY id LIMIT ?");
   query->bind(1, after);
   query->bind(2, limit);
@@ -37,7 +36,7 @@ std::vector<std::string> staleWithoutDelivery(store::Connection& connection,
 std::optional<OrderNow> orderNow(store::Connection& connection, const std::string& order_id) {
   auto query = connection.prepare(
       "SELECT status, delivery_id IS NOT NULL,"
-      " COALESCE((SELECT state FROM sagas WHERE sagas.order_id = orders.id), '')"
+      " saga_state"
       " FROM orders WHERE id = ?");
   query->bind(1, order_id);
   if (!query->executeStep()) return std::nullopt;

@@ -1,55 +1,55 @@
 #include "saga/saga_store.h"
 
 namespace outpost::saga {
+namespace {
 
-void startSaga(store::Connection& connection, const std::string& order_id,
-               std::int64_t now_millis) {
-  auto insert =
-      connection.prepare("INSERT INTO sagas (order_id, state, updated_at) VALUES (?, ?, ?)");
-  insert->bind(1, order_id);
-  insert->bind(2, kRunning);
-  insert->bind(3, now_millis);
-  insert->exec();
+nlohmann::json stepJson(const std::string& step, const nlohmann::json& data,
+                        std::int64_t now_millis) {
+  nlohmann::json out = {{"step", step}, {"at", now_millis}};
+  if (!data.empty()) out["data"] = data;  // most steps have none: keep the row small
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json firstSteps(const std::vector<NewStep>& steps, std::int64_t now_millis) {
+  nlohmann::json recorded = nlohmann::json::array();
+  for (const auto& step : steps) recorded.push_back(stepJson(step.step, step.data, now_millis));
+  return recorded;
 }
 
 void recordStep(store::Connection& connection, const std::string& order_id, const std::string& step,
                 const nlohmann::json& data, std::int64_t now_millis) {
-  auto insert =
-      connection.prepare("INSERT INTO saga_steps (order_id, step, data, at) VALUES (?, ?, ?, ?)");
-  insert->bind(1, order_id);
-  insert->bind(2, step);
-  insert->bind(3, data.dump());
-  insert->bind(4, now_millis);
-  insert->exec();
+  auto update = connection.prepare(
+      "UPDATE orders SET saga_steps = json_insert(saga_steps, '$[#]', json(?)) WHERE id = ?");
+  update->bind(1, stepJson(step, data, now_millis).dump());
+  update->bind(2, order_id);
+  update->exec();
 }
 
 void setSagaState(store::Connection& connection, const std::string& order_id,
                   const std::string& state, std::int64_t now_millis) {
-  auto upsert = connection.prepare(
-      "INSERT INTO sagas (order_id, state, updated_at) VALUES (?1, ?2, ?3)"
-      " ON CONFLICT (order_id) DO UPDATE SET state = ?2, updated_at = ?3");
-  upsert->bind(1, order_id);
-  upsert->bind(2, state);
-  upsert->bind(3, now_millis);
-  upsert->exec();
+  auto update = connection.prepare("UPDATE orders SET saga_state = ?, updated_at = ? WHERE id = ?");
+  update->bind(1, state);
+  update->bind(2, now_millis);
+  update->bind(3, order_id);
+  update->exec();
 }
 
 std::vector<SagaStep> sagaSteps(store::Connection& connection, const std::string& order_id) {
-  auto query =
-      connection.prepare("SELECT step, data, at FROM saga_steps WHERE order_id = ? ORDER BY id");
+  auto query = connection.prepare("SELECT saga_steps FROM orders WHERE id = ?");
   query->bind(1, order_id);
   std::vector<SagaStep> steps;
-  while (query->executeStep()) {
-    steps.push_back({query->getColumn(0).getString(),
-                     nlohmann::json::parse(query->getColumn(1).getString()),
-                     query->getColumn(2).getInt64()});
+  if (!query->executeStep()) return steps;
+  for (const auto& step : nlohmann::json::parse(query->getColumn(0).getString())) {
+    steps.push_back({step.at("step"), step.value("data", nlohmann::json::object()), step.at("at")});
   }
   return steps;
 }
 
 std::vector<std::string> compensatingSagas(store::Connection& connection) {
   auto query = connection.prepare(
-      "SELECT order_id FROM sagas WHERE state = 'COMPENSATING' ORDER BY updated_at");
+      "SELECT id FROM orders WHERE saga_state = 'COMPENSATING' ORDER BY updated_at");
   std::vector<std::string> ids;
   while (query->executeStep()) ids.push_back(query->getColumn(0).getString());
   return ids;

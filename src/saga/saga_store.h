@@ -1,6 +1,7 @@
-// The order saga's durable record (SPEC §5, schema/005): its state and its steps. Every
-// function runs on the connection it is given, inside the transaction of the change the
-// step describes, and throws SQLite::Exception.
+// The order saga's durable record (SPEC §5, schema/005): its state and its steps, kept on
+// the order's row (orders.saga_state, orders.saga_steps as a JSON array), so that taking
+// an order writes no extra rows. Every function runs on the connection it is given,
+// inside the transaction of the change the step describes, and throws SQLite::Exception.
 #pragma once
 
 #include <cstdint>
@@ -36,8 +37,13 @@ struct SagaStep {
   std::int64_t at = 0;
 };
 
-// A RUNNING saga for a new order.
-void startSaga(store::Connection& connection, const std::string& order_id, std::int64_t now_millis);
+struct NewStep {
+  std::string step;
+  nlohmann::json data = nlohmann::json::object();
+};
+
+// A new order's first steps, for Order::saga_steps: they are written with the order's row.
+nlohmann::json firstSteps(const std::vector<NewStep>& steps, std::int64_t now_millis);
 
 void recordStep(store::Connection& connection, const std::string& order_id, const std::string& step,
                 const nlohmann::json& data, std::int64_t now_millis);

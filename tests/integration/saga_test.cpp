@@ -74,10 +74,12 @@ class Saga : public ::testing::Test {
 
   std::vector<std::string> steps(const std::string& order_id) {
     SQLite::Database db(node_->database(), SQLite::OPEN_READONLY);
-    SQLite::Statement query(db, "SELECT step FROM saga_steps WHERE order_id = ? ORDER BY id");
+    SQLite::Statement query(db, "SELECT saga_steps FROM orders WHERE id = ?");
     query.bind(1, order_id);
     std::vector<std::string> out;
-    while (query.executeStep()) out.push_back(query.getColumn(0).getString());
+    if (!query.executeStep()) return out;
+    for (const auto& step : json::parse(query.getColumn(0).getString()))
+      out.push_back(step["step"]);
     return out;
   }
 

@@ -198,7 +198,7 @@ TEST_F(Reconciliation, NoCandidatesIsAHealthyRun) {
 TEST_F(Reconciliation, OrdersBeingCancelledAreLeftToTheCompensation) {
   const std::string id = orderWithDelivery("dlv-c1");
   ASSERT_TRUE(store_->write([&](store::Connection& c) {
-    c.exec("UPDATE sagas SET state = 'COMPENSATING'");
+    c.exec("UPDATE orders SET saga_state = 'COMPENSATING'");
     return okStatus();
   }));
   deliveryStatuses({{"dlv-c1", "CANCELLED"}});

@@ -14,6 +14,7 @@
 #include "orders/order_repository.h"
 #include "orders/order_service.h"
 #include "resilience/circuit_breaker.h"
+#include "saga/saga_store.h"
 #include "store/store.h"
 #include "support/node_process.h"
 
@@ -81,7 +82,7 @@ class SagaFixture : public ::testing::Test {
                             " WHERE aggregate_id = ? AND kind = 'INITIATE_DELIVERY'");
       job.bind(1, id);
       job.exec();
-      SQLite::Statement saga(c.db(), "UPDATE sagas SET state = 'COMPLETED' WHERE order_id = ?");
+      SQLite::Statement saga(c.db(), "UPDATE orders SET saga_state = 'COMPLETED' WHERE id = ?");
       saga.bind(1, id);
       saga.exec();
       return okStatus();
@@ -125,13 +126,10 @@ class SagaFixture : public ::testing::Test {
   }
 
   std::vector<std::string> steps(const std::string& id) {
-    return *store_->read([&](store::Connection& c) {
-      SQLite::Statement query(c.db(), "SELECT step FROM saga_steps WHERE order_id = ? ORDER BY id");
-      query.bind(1, id);
-      std::vector<std::string> out;
-      while (query.executeStep()) out.push_back(query.getColumn(0).getString());
-      return out;
-    });
+    auto recorded = *store_->read([&](store::Connection& c) { return saga::sagaSteps(c, id); });
+    std::vector<std::string> names;
+    for (const auto& step : recorded) names.push_back(step.step);
+    return names;
   }
 
   void openBreaker() {
