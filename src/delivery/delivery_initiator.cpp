@@ -5,6 +5,7 @@
 
 #include "common/text.h"
 #include "delivery/breaker_result.h"
+#include "jobs/job_pacing.h"
 #include "orders/order_json.h"
 #include "orders/order_repository.h"
 #include "outbox/outbox.h"
@@ -16,15 +17,14 @@
 namespace outpost::delivery {
 namespace {
 
+using jobs::kIdleDelay;
+using jobs::kJobsPerPass;
+using jobs::kStoreDownDelay;
+
 using nlohmann::json;
 using std::chrono::milliseconds;
 
-constexpr int kJobsPerPass = 50;
-// Nothing due: look again after this long anyway (a job may have been added by another
-// process, or a clock may have stepped).
-constexpr milliseconds kIdleDelay(60000);
 constexpr milliseconds kMinimumDelay(50);
-constexpr milliseconds kStoreDownDelay(1000);
 
 // Another thread finished this attempt first; the savepoint drops what was written.
 Error alreadyHandled() { return Error::conflict("the delivery job was already handled"); }

@@ -1,16 +1,13 @@
 #include "orders/availability_recheck.h"
 
+#include "jobs/job_pacing.h"
 #include "orders/availability.h"
 #include "orders/order_repository.h"
 #include "outbox/outbox.h"
 #include "review/review_store.h"
 
 namespace outpost::orders {
-namespace {
-
-constexpr int kJobsPerPass = 50;
-
-}  // namespace
+using jobs::kJobsPerPass;
 
 std::chrono::milliseconds AvailabilityRechecker::runDueJobs(
     const std::function<bool()>& stop_requested) {

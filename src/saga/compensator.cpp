@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "delivery/breaker_result.h"
+#include "jobs/job_pacing.h"
 #include "orders/order_repository.h"
 #include "resilience/backoff.h"
 #include "review/review_store.h"
@@ -11,13 +12,14 @@
 namespace outpost::saga {
 namespace {
 
+using jobs::kIdleDelay;
+using jobs::kJobsPerPass;
+using jobs::kStoreDownDelay;
+
 using nlohmann::json;
 using std::chrono::milliseconds;
 
-constexpr int kJobsPerPass = 50;
-constexpr milliseconds kIdleDelay(60000);
 constexpr milliseconds kMinimumDelay(100);
-constexpr milliseconds kStoreDownDelay(1000);
 
 Error alreadyHandled() { return Error::conflict("the compensation job was already handled"); }
 
