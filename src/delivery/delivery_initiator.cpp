@@ -112,8 +112,17 @@ DeliveryInitiator::Attempt DeliveryInitiator::attempt(const jobs::JobRow& job,
   auto order = deps_.store.read(
       [&](store::Connection& c) { return orders::findOrder(c, job.aggregate_id, false); });
   if (!order || !*order) return {};
-  // Being cancelled: the compensation stops this job rather than undo a new delivery.
-  if ((*order)->status == orders::kCancelled || (*order)->saga_state == saga::kCompensating) {
+  // Cancelled: nothing to deliver. Being cancelled: the compensation stops this job
+  // rather than undo a new delivery.
+  if ((*order)->status == orders::kCancelled) {
+    (void)deps_.store.write([&](store::Connection& c) {
+      jobs::stopJob(c, jobs::kInitiateDelivery, job.aggregate_id, "order cancelled",
+                    deps_.clock.wallMillis());
+      return okStatus();
+    });
+    return {};
+  }
+  if ((*order)->saga_state == saga::kCompensating) {
     waitForCancellation(job);
     return {};
   }

@@ -211,6 +211,7 @@ void Reconciler::applyStatus(store::Connection& c, const Decision& decision,
     // Cancelled at the delivery service: the saga has nothing left to undo.
     saga::recordStep(c, order.order_id, saga::kOrderCancelled, {{"reason", reason}}, now);
     saga::setSagaState(c, order.order_id, saga::kCompensated, now);
+    review::resolveReview(c, order.order_id, review::kCancellation, "CANCELLED", now);
   }
   if (order.flagged) {
     review::resolveReview(c, order.order_id, review::kReconciliation, "RECONCILED", now);
@@ -247,7 +248,7 @@ void Reconciler::flagStaleOrders(RunState& run) {
 RunRecord Reconciler::finish(RunState& run) {
   RunRecord& record = run.record;
   record.finished_at = deps_.clock.wallMillis();
-  if (run.store_down || (run.candidates > 0 && record.checked == 0)) {
+  if (run.store_down || (!run.stopped && run.candidates > 0 && record.checked == 0)) {
     record.status = kFailed;  // nothing could be checked
   } else if (run.breaker_open || run.stopped || record.failed > 0) {
     record.status = kDegraded;

@@ -71,6 +71,8 @@ bool cancelOrder(store::Connection& connection, const orders::Order& order,
                       context);
   recordStep(connection, order.id, kOrderCancelled, {{"reason", reason}}, now);
   setSagaState(connection, order.id, kCompensated, now);
+  // A cancel that was taking long, or had been refused, is done now.
+  review::resolveReview(connection, order.id, review::kCancellation, "CANCELLED", now);
   return true;
 }
 
@@ -159,22 +161,26 @@ Compensator::Outcome Compensator::compensate(const jobs::JobRow& job) {
                             "the order is " + (*order)->status + ": it can no longer be cancelled");
   }
   if ((*order)->delivery_id) return cancelDelivery(job, **order, *(*order)->delivery_id);
-  if (deliveryMayExist(**order)) return findLostDelivery(job, **order);
+  if (deliveryMayExist(**order)) {
+    if (deps_.client == nullptr) return waitForDeliveryUrl(job);  // to look it up
+    return findLostDelivery(job, **order);
+  }
   return finishWithoutDelivery(job, **order);
 }
 
 bool Compensator::deliveryMayExist(const orders::Order& order) {
-  if (deps_.client == nullptr) return false;
   auto initiation = deps_.store.read([&](store::Connection& c) {
     return jobs::latestJobFor(c, jobs::kInitiateDelivery, order.id);
   });
   if (!initiation || !*initiation) return false;
   const jobs::JobRow& job = **initiation;
-  // An attempt without an answer (a timeout) may have created one; so may an attempt that
-  // was in flight when an earlier run of the node died, one whose outcome could not be
-  // written, and the attempts before staff restarted a given-up initiation.
-  return job.attempts > 0 || job.payload.value("previousAttempts", 0) > 0 ||
-         (job.status == "PENDING" && job.created_at < deps_.started_at_millis) ||
+  // An attempt without an answer (a timeout) may have created one, and so may the attempts
+  // before staff restarted a given-up initiation. With a delivery service configured, so
+  // may an attempt that was in flight when an earlier run of the node died, and one whose
+  // outcome could not be written.
+  if (job.attempts > 0 || job.payload.value("previousAttempts", 0) > 0) return true;
+  if (deps_.client == nullptr) return false;  // zero infrastructure: no call was made
+  return (job.status == "PENDING" && job.created_at < deps_.started_at_millis) ||
          deps_.order_calls.unrecorded(order.id);
 }
 

@@ -149,6 +149,15 @@ TEST_F(Compensation, AfterMaxAttemptsStaffAreToldButTheCancelGoesOn) {
   EXPECT_EQ(openReviews(id, "CANCELLATION"), 1);
   EXPECT_EQ(jobStatus(id, jobs::kCompensateOrder), "PENDING");  // never given up
   EXPECT_EQ(order(id).status, orders::kPendingShipment);
+
+  http_.respond = [](const std::string&, const std::string&) {
+    return ScriptedDelivery::answer(200, {});
+  };
+  clock_.advance(milliseconds(10000));
+  compensator.runDueJobs([] { return false; });
+  EXPECT_EQ(order(id).status, orders::kCancelled);
+  EXPECT_EQ(openReviews(id, "CANCELLATION"), 0);  // done: nothing left for staff
+  EXPECT_FALSE(order(id).requires_manual_review);
 }
 
 TEST_F(Compensation, ARefusalEndsTheSagaInReview) {
@@ -256,6 +265,21 @@ TEST_F(Compensation, NoDeliveryServiceConfiguredStillCancelsAnOrderWithoutDelive
   auto cancelled = compensator.cancel(id, "x");
   ASSERT_TRUE(cancelled);
   EXPECT_EQ(cancelled->order.status, orders::kCancelled);
+}
+
+TEST_F(Compensation, WithoutADeliveryUrlACancelThatMustLookForADeliveryWaitsForOne) {
+  const std::string id = newOrder();
+  ASSERT_TRUE(store_->write([&](store::Connection& c) {
+    c.exec("UPDATE jobs SET attempts = 1, last_error = 'timed out'");
+    return okStatus();
+  }));
+  saga::Compensator compensator = makeCompensator(nullptr, clock_.wallMillis());
+  auto cancelled = compensator.cancel(id, "x");
+  ASSERT_TRUE(cancelled);
+  EXPECT_EQ(cancelled->order.status, orders::kPendingShipment);
+  EXPECT_EQ(cancelled->order.saga_state, saga::kCompensating);
+  // It waits (no spinning) for a delivery URL to ask the service with.
+  EXPECT_GE(compensator.runDueJobs([] { return false; }), milliseconds(59000));
 }
 
 TEST_F(Compensation, StartUpResumesInterruptedSagas) {

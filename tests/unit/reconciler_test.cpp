@@ -190,6 +190,21 @@ TEST_F(Reconciliation, WhenNothingCanBeCheckedTheRunFailed) {
   EXPECT_EQ(record.failed, 3);
 }
 
+TEST_F(Reconciliation, ARunCutShortByShutdownIsDegradedNotFailed) {
+  orderWithDelivery("dlv-s");
+  deliveryStatuses({{"dlv-s", "CREATED"}});
+  auto reconciler = makeReconciler();
+  bool first_check = true;
+  // Shutdown arrives once the first page has been read, before any order is checked.
+  const RunRecord record = reconciler.runOnce([&] {
+    const bool stop = !first_check;
+    first_check = false;
+    return stop;
+  });
+  EXPECT_EQ(record.checked, 0);
+  EXPECT_EQ(record.status, "DEGRADED");
+}
+
 TEST_F(Reconciliation, NoCandidatesIsAHealthyRun) {
   auto reconciler = makeReconciler();
   EXPECT_EQ(run(reconciler).status, "HEALTHY");
