@@ -12,6 +12,7 @@
 #include "app/outbox_cli.h"
 #include "app/review_cli.h"
 #include "app/serve.h"
+#include "app/status_cli.h"
 #include "outpost/app.h"
 #include "outpost/config.h"
 #include "store/connection.h"
@@ -28,6 +29,7 @@ Usage:
   outpost serve   [--config FILE]          run the node (HTTP API on 127.0.0.1:8080 by default)
   outpost migrate [--config FILE]          apply database migrations and exit
   outpost backup FILE [--config FILE]      copy the database to FILE while the node may run
+  outpost status [--json]                  the health figures, from the file (server down too)
   outpost outbox list [--status S] [--limit N] [--json]
                                            show outbox events (newest first), from the file
   outpost outbox retry EVENT_ID            put a FAILED event back to PENDING
@@ -199,7 +201,7 @@ int runCli(int argc, char** argv) {
   }
   const std::string& command = args->command;
   if (command != "serve" && command != "migrate" && command != "backup" && command != "outbox" &&
-      command != "review") {
+      command != "review" && command != "status") {
     return usageError("unknown command '" + command + "'");
   }
   if (args->help) {
@@ -208,15 +210,19 @@ int runCli(int argc, char** argv) {
     if (command == "backup") std::fputs(kBackupHelp, stdout);
     if (command == "outbox") std::fputs(app::kOutboxHelp, stdout);
     if (command == "review") std::fputs(app::kReviewHelp, stdout);
+    if (command == "status") std::fputs(app::kStatusHelp, stdout);
     return 0;
   }
-  if (!args->options.empty() && command != "outbox" && command != "review") {
-    return usageError(args->options.begin()->first + " is an option of 'outbox' and 'review' only");
+  const bool takes_options = command == "outbox" || command == "review" || command == "status";
+  if (!args->options.empty() && !takes_options) {
+    return usageError(args->options.begin()->first +
+                      " is an option of 'outbox', 'review' and 'status' only");
   }
-  if (command == "outbox" || command == "review") {
+  if (takes_options) {
     auto config = loadConfigOrReport(*args);
     if (!config) return 2;
     if (command == "review") return app::runReviewCommand(*config, args->positional, args->options);
+    if (command == "status") return app::runStatusCommand(*config, args->positional, args->options);
     return app::runOutboxCommand(*config, args->positional, args->options);
   }
   const std::size_t wanted_positional = command == "backup" ? 1 : 0;

@@ -17,6 +17,7 @@
 #include "jobs/job_runner.h"
 #include "jobs/retention.h"
 #include "observability/logger.h"
+#include "observability/reliability.h"
 #include "orders/availability.h"
 #include "orders/availability_recheck.h"
 #include "orders/order_service.h"
@@ -60,6 +61,13 @@ nlohmann::json startupFields(const Config& config, int port) {
        config.events.credentials ? "from the environment" : "none: SNS/SQS requests go unsigned"},
       {"delivery_service", config.delivery_service.url ? "configured" : "not configured"},
       {"product_service", config.product_service.url ? "configured" : "not configured"}};
+}
+
+std::map<std::string, std::string> serviceStates(const Config& config) {
+  const auto state = [](bool configured) { return configured ? "configured" : "not configured"; };
+  return {{"delivery-service", state(config.delivery_service.url.has_value())},
+          {"product-service", state(config.product_service.url.has_value())},
+          {"events", state(config.events.sns_topic_arn || config.events.sqs_queue_url)}};
 }
 
 resilience::BreakerOptions breakerOptions(const std::string& name, const BreakerConfig& c) {
@@ -259,7 +267,24 @@ int serve(const Config& config) {
   }
 
   resumeSagas(**store, clock, log);
-  http::HttpServer server({config, orders, outbox_admin, compensator, reviews, **store, log});
+  const auto reliability = [&] {
+    observability::ReliabilityFigures figures;
+    for (const auto& [name, breaker] : breakers) {
+      figures.circuit_breaker_states[name] = resilience::toString(breaker->state());
+    }
+    auto stored =
+        (*store)->read([](store::Connection& c) { return observability::readStoredFigures(c); });
+    figures.database_available = static_cast<bool>(stored);
+    if (stored) figures.stored = *stored;
+    figures.reconciliation_status =
+        reconciler
+            ? reconciler->lastStatus(stored ? stored->last_reconciliation_status : std::nullopt)
+            : observability::kHealthy;
+    figures.services = serviceStates(config);
+    return figures;
+  };
+  http::HttpServer server(
+      {config, orders, outbox_admin, compensator, reviews, **store, log, reliability});
   auto port = server.bind();
   if (!port) {
     log.error("cannot listen", {{"error", port.error().message}});

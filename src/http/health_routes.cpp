@@ -1,5 +1,6 @@
-// /livez and /readyz: is the process up; can it take orders.
+// /livez and /readyz: is the process up; can it take orders. /health: what is wrong.
 #include "http/problem.h"
+#include "http/query.h"
 #include "http/server.h"
 #include "store/migrations.h"
 
@@ -20,6 +21,12 @@ void HttpServer::routeHealth() {
     if (!writable) return writeError(response, writable.error());
     response.set_content(R"({"status":"ready"})", kJsonContentType);
   });
+  server_.Get("/health", [this](const httplib::Request&, httplib::Response& response) {
+    const auto figures = deps_.reliability();
+    const bool unavailable = observability::overallStatus(figures) == observability::kUnavailable;
+    writeJson(response, unavailable ? 503 : 200, observability::healthJson(figures).dump());
+  });
+  rejectOtherMethods("/health", "GET");
   rejectOtherMethods("/livez", "GET");
   rejectOtherMethods("/readyz", "GET");
 }

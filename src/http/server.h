@@ -5,11 +5,13 @@
 
 #include <httplib.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 
 #include "observability/logger.h"
+#include "observability/reliability.h"
 #include "orders/order_service.h"
 #include "outbox/outbox_admin.h"
 #include "outpost/config.h"
@@ -28,6 +30,8 @@ struct HttpDependencies {
   review::ReviewService& reviews;
   store::Store& store;
   observability::Logger& log;
+  // GET /health's figures, gathered at each request.
+  std::function<observability::ReliabilityFigures()> reliability;
 };
 
 class HttpServer {

@@ -70,9 +70,10 @@ std::chrono::milliseconds Reconciler::runPass(const std::function<bool()>& stop_
   return std::chrono::milliseconds(deps_.interval_ms);
 }
 
-std::string Reconciler::lastStatus() const {
+std::string Reconciler::lastStatus(const std::optional<std::string>& stored) const {
   std::lock_guard lock(mutex_);
-  return last_status_;
+  if (last_status_) return *last_status_;
+  return stored.value_or(kHealthy);
 }
 
 bool Reconciler::reconcilePage(const std::vector<Candidate>& page, RunState& run,

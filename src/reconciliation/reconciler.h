@@ -53,8 +53,9 @@ class Reconciler {
   // For the job runner: a run, then the interval.
   std::chrono::milliseconds runPass(const std::function<bool()>& stop_requested);
 
-  // The last run's outcome; HEALTHY before the first.
-  std::string lastStatus() const;
+  // The last run's outcome in this process; before the first, `stored` (the last run
+  // recorded in the file), else HEALTHY.
+  std::string lastStatus(const std::optional<std::string>& stored = std::nullopt) const;
 
   // What one order's delivery status calls for (public for the helpers in the .cpp).
   struct Decision;
@@ -73,7 +74,7 @@ class Reconciler {
 
   ReconcilerDependencies deps_;
   mutable std::mutex mutex_;
-  std::string last_status_ = kHealthy;
+  std::optional<std::string> last_status_;  // none before this process's first run
 };
 
 }  // namespace outpost::reconciliation

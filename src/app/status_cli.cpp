@@ -1,0 +1,87 @@
+#include "app/status_cli.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "observability/reliability.h"
+#include "store/connection.h"
+#include "store/errors.h"
+
+namespace outpost::app {
+namespace {
+
+constexpr const char* kBreakerNames[] = {"delivery-service", "product-service", "events",
+                                         "database"};
+
+int fail(const std::string& message, int status) {
+  std::fprintf(stderr, "outpost status: %s\n", message.c_str());
+  return status;
+}
+
+observability::ReliabilityFigures figuresFrom(const Config& config,
+                                              const Result<observability::StoredFigures>& stored) {
+  observability::ReliabilityFigures figures;
+  figures.database_available = static_cast<bool>(stored);
+  for (const char* name : kBreakerNames) figures.circuit_breaker_states[name] = "CLOSED";
+  if (stored) {
+    figures.stored = *stored;
+    for (const auto& [name, state] : stored->stored_breaker_states) {
+      figures.circuit_breaker_states[name] = state;
+    }
+    figures.reconciliation_status =
+        stored->last_reconciliation_status.value_or(observability::kHealthy);
+  }
+  const auto state = [](bool configured) { return configured ? "configured" : "not configured"; };
+  figures.services = {
+      {"delivery-service", state(config.delivery_service.url.has_value())},
+      {"product-service", state(config.product_service.url.has_value())},
+      {"events", state(config.events.sns_topic_arn || config.events.sqs_queue_url)}};
+  return figures;
+}
+
+void printText(const Config& config, const observability::ReliabilityFigures& figures,
+               const std::string& error) {
+  std::printf("%s  (%s, as the file has it)\n", observability::overallStatus(figures).c_str(),
+              config.database.c_str());
+  if (!error.empty()) std::printf("database: %s\n", error.c_str());
+  std::printf("circuit breakers:");
+  for (const auto& [name, state] : figures.circuit_breaker_states) {
+    std::printf("  %s %s", name.c_str(), state.c_str());
+  }
+  std::printf("\noutbox events pending:      %lld\n",
+              static_cast<long long>(figures.stored.outbox_events_pending));
+  std::printf("failed events:              %lld\n",
+              static_cast<long long>(figures.stored.failed_event_count));
+  std::printf("manual review queue:        %lld\n",
+              static_cast<long long>(figures.stored.manual_review_queue_length));
+  std::printf("reconciliation (last run):  %s\n", figures.reconciliation_status.c_str());
+}
+
+}  // namespace
+
+int runStatusCommand(const Config& config, const std::vector<std::string>& positional,
+                     const std::map<std::string, std::string>& options) {
+  if (!positional.empty()) return fail("takes no arguments", 2);
+  for (const auto& [name, value] : options) {
+    if (name != "--json") return fail(name + " is not an option of 'status'", 2);
+  }
+  if (access(config.database.c_str(), F_OK) != 0) {
+    return fail("no database at " + config.database + " (set database or --config)", 1);
+  }
+  store::ConnectionOptions connection_options{config.database, config.database_busy_timeout_ms,
+                                              true, false, false};
+  auto stored = store::guard([&] {
+    store::Connection connection(connection_options);
+    return observability::readStoredFigures(connection);
+  });
+  const auto figures = figuresFrom(config, stored);
+  if (options.contains("--json")) {
+    std::printf("%s\n", observability::healthJson(figures).dump(2).c_str());
+  } else {
+    printText(config, figures, stored ? "" : stored.error().message);
+  }
+  return figures.database_available ? 0 : 1;
+}
+
+}  // namespace outpost::app

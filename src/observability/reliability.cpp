@@ -1,0 +1,57 @@
+#include "observability/reliability.h"
+
+namespace outpost::observability {
+namespace {
+
+std::int64_t count(store::Connection& connection, const char* sql) {
+  auto query = connection.prepare(sql);
+  query->executeStep();
+  return query->getColumn(0).getInt64();
+}
+
+}  // namespace
+
+StoredFigures readStoredFigures(store::Connection& connection) {
+  StoredFigures figures;
+  // Each WHERE matches a partial index (outbox_pending, outbox_by_status,
+  // review_items_by_age), which answers the count.
+  figures.outbox_events_pending =
+      count(connection, "SELECT COUNT(*) FROM outbox_events WHERE status = 'PENDING'");
+  figures.failed_event_count =
+      count(connection, "SELECT COUNT(*) FROM outbox_events WHERE status = 'FAILED'");
+  figures.manual_review_queue_length =
+      count(connection, "SELECT COUNT(*) FROM review_items WHERE resolved_at IS NULL");
+  {
+    auto last =
+        connection.prepare("SELECT status FROM reconciliation_runs ORDER BY id DESC LIMIT 1");
+    if (last->executeStep()) figures.last_reconciliation_status = last->getColumn(0).getString();
+  }
+  auto breakers = connection.prepare("SELECT name, state FROM breaker_state");
+  while (breakers->executeStep()) {
+    figures.stored_breaker_states[breakers->getColumn(0).getString()] =
+        breakers->getColumn(1).getString();
+  }
+  return figures;
+}
+
+std::string overallStatus(const ReliabilityFigures& figures) {
+  if (!figures.database_available) return kUnavailable;
+  if (!figures.alerts.empty()) return kDegraded;
+  for (const auto& [name, state] : figures.circuit_breaker_states) {
+    if (state != "CLOSED") return kDegraded;
+  }
+  return kHealthy;
+}
+
+nlohmann::json healthJson(const ReliabilityFigures& figures) {
+  return {{"status", overallStatus(figures)},
+          {"circuitBreakerStates", figures.circuit_breaker_states},
+          {"outboxEventsPending", figures.stored.outbox_events_pending},
+          {"reconciliationJobsStatus", figures.reconciliation_status},
+          {"failedEventCount", figures.stored.failed_event_count},
+          {"manualReviewQueueLength", figures.stored.manual_review_queue_length},
+          {"alerts", figures.alerts},
+          {"services", figures.services}};
+}
+
+}  // namespace outpost::observability

@@ -1,0 +1,52 @@
+// The design's ReliabilityMetrics (SPEC §3 GET /health), gathered once for both faces of
+// it: the running node's /health and `outpost status` on the file. Counts come from
+// indexes (partial indexes on PENDING and FAILED events and on open review items), never
+// from a table scan, so that asking stays cheap however big the file grows.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/connection.h"
+
+namespace outpost::observability {
+
+inline constexpr const char* kHealthy = "HEALTHY";
+inline constexpr const char* kDegraded = "DEGRADED";
+inline constexpr const char* kUnavailable = "UNAVAILABLE";
+
+// What the database file says.
+struct StoredFigures {
+  std::int64_t outbox_events_pending = 0;
+  std::int64_t failed_event_count = 0;
+  std::int64_t manual_review_queue_length = 0;
+  std::optional<std::string> last_reconciliation_status;     // none before the first run
+  std::map<std::string, std::string> stored_breaker_states;  // breaker_state, by name
+};
+
+// Throws SQLite::Exception; run it through Store::read or store::guard.
+StoredFigures readStoredFigures(store::Connection& connection);
+
+struct ReliabilityFigures {
+  // delivery-service, product-service, events, database: OPEN, CLOSED, HALF_OPEN.
+  std::map<std::string, std::string> circuit_breaker_states;
+  bool database_available = true;
+  StoredFigures stored;  // zero when the database is unavailable
+  std::string reconciliation_status = kHealthy;
+  std::map<std::string, std::string> services;  // name -> "configured" / "not configured"
+  std::vector<nlohmann::json> alerts;           // the active alerts
+};
+
+// HEALTHY; DEGRADED when a breaker is not closed or an alert is active; UNAVAILABLE when
+// the database is.
+std::string overallStatus(const ReliabilityFigures& figures);
+
+// {"status", "circuitBreakerStates", "outboxEventsPending", "reconciliationJobsStatus",
+//  "failedEventCount", "manualReviewQueueLength", "alerts", "services"}.
+nlohmann::json healthJson(const ReliabilityFigures& figures);
+
+}  // namespace outpost::observability
