@@ -45,6 +45,13 @@ struct Error {
   static Error invalidArgument(std::string m) {
     return {ErrorKind::kInvalidArgument, std::move(m)};
   }
+  // kInvalidArgument naming every bad field; the message is the one field ("items: is
+  // required") or how many there are.
+  static Error invalidFields(std::vector<FieldError> f) {
+    std::string m = f.size() == 1 ? f.front().field + ": " + f.front().detail
+                                  : std::to_string(f.size()) + " fields are invalid";
+    return {ErrorKind::kInvalidArgument, std::move(m), std::move(f)};
+  }
   static Error notFound(std::string m) { return {ErrorKind::kNotFound, std::move(m)}; }
   static Error conflict(std::string m) { return {ErrorKind::kConflict, std::move(m)}; }
   static Error unprocessable(std::string m) { return {ErrorKind::kUnprocessable, std::move(m)}; }

@@ -63,13 +63,6 @@ nlohmann::json startupFields(const Config& config, int port) {
       {"product_service", config.product_service.url ? "configured" : "not configured"}};
 }
 
-std::map<std::string, std::string> serviceStates(const Config& config) {
-  const auto state = [](bool configured) { return configured ? "configured" : "not configured"; };
-  return {{"delivery-service", state(config.delivery_service.url.has_value())},
-          {"product-service", state(config.product_service.url.has_value())},
-          {"events", state(config.events.sns_topic_arn || config.events.sqs_queue_url)}};
-}
-
 resilience::BreakerOptions breakerOptions(const std::string& name, const BreakerConfig& c) {
   return {name,
           c.error_threshold_percentage,
@@ -280,7 +273,7 @@ int serve(const Config& config) {
         reconciler
             ? reconciler->lastStatus(stored ? stored->last_reconciliation_status : std::nullopt)
             : observability::kHealthy;
-    figures.services = serviceStates(config);
+    figures.services = observability::configuredServices(config);
     return figures;
   };
   http::HttpServer server(

@@ -11,9 +11,6 @@
 namespace outpost::app {
 namespace {
 
-constexpr const char* kBreakerNames[] = {"delivery-service", "product-service", "events",
-                                         "database"};
-
 int fail(const std::string& message, int status) {
   std::fprintf(stderr, "outpost status: %s\n", message.c_str());
   return status;
@@ -23,7 +20,9 @@ observability::ReliabilityFigures figuresFrom(const Config& config,
                                               const Result<observability::StoredFigures>& stored) {
   observability::ReliabilityFigures figures;
   figures.database_available = static_cast<bool>(stored);
-  for (const char* name : kBreakerNames) figures.circuit_breaker_states[name] = "CLOSED";
+  for (const auto& [name, settings] : config.breakers) {
+    figures.circuit_breaker_states[name] = "CLOSED";  // until the file says otherwise
+  }
   if (stored) {
     figures.stored = *stored;
     for (const auto& [name, state] : stored->stored_breaker_states) {
@@ -32,11 +31,7 @@ observability::ReliabilityFigures figuresFrom(const Config& config,
     figures.reconciliation_status =
         stored->last_reconciliation_status.value_or(observability::kHealthy);
   }
-  const auto state = [](bool configured) { return configured ? "configured" : "not configured"; };
-  figures.services = {
-      {"delivery-service", state(config.delivery_service.url.has_value())},
-      {"product-service", state(config.product_service.url.has_value())},
-      {"events", state(config.events.sns_topic_arn || config.events.sqs_queue_url)}};
+  figures.services = observability::configuredServices(config);
   return figures;
 }
 

@@ -14,11 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-bool isJsonMediaType(const std::string& content_type) {
-  const std::string media = content_type.substr(0, content_type.find(';'));
-  return media == "application/json" || (media.size() > 5 && media.ends_with("+json"));
-}
-
 bool isOrderId(const std::string& id) {
   return id.size() == 30 && id.starts_with(orders::kOrderIdPrefix) && orders::isUlid(id.substr(4));
 }
@@ -34,16 +29,6 @@ Result<std::optional<std::string>> readIdempotencyKey(const httplib::Request& re
   return std::optional<std::string>(std::move(key));
 }
 
-Result<json> readJsonBody(const httplib::Request& request) {
-  if (request.has_header("Content-Type") &&
-      !isJsonMediaType(request.get_header_value("Content-Type"))) {
-    return Error::invalidArgument("Content-Type must be application/json");
-  }
-  json body = json::parse(request.body, nullptr, false);
-  if (body.is_discarded()) return Error::invalidArgument("the request body is not valid JSON");
-  return body;
-}
-
 // POST /v1/orders/{id}/cancel: an empty body, or {"reason": string}.
 Result<std::string> readCancelReason(const httplib::Request& request) {
   constexpr const char* kDefaultReason = "cancelled by the client";
@@ -54,14 +39,14 @@ Result<std::string> readCancelReason(const httplib::Request& request) {
   if (!body->is_object()) return Error::invalidArgument("the body must be a JSON object");
   for (const auto& [key, value] : body->items()) {
     if (key != "reason") {
-      return Error(ErrorKind::kInvalidArgument, key + ": unknown field", {{key, "unknown field"}});
+      return Error::invalidFields({{key, "unknown field"}});
     }
   }
   auto reason = body->find("reason");
   if (reason == body->end() || reason->is_null()) return std::string(kDefaultReason);
   if (!reason->is_string() || reason->get_ref<const std::string&>().empty() ||
       utf8Length(reason->get_ref<const std::string&>()) > 256) {
-    return Error(ErrorKind::kInvalidArgument, "reason " + detail, {{"reason", detail}});
+    return Error::invalidFields({{"reason", detail}});
   }
   return reason->get<std::string>();
 }

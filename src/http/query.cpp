@@ -55,6 +55,25 @@ Result<PageQuery> parsePageQuery(const httplib::Request& request, const PageQuer
   return query;
 }
 
+namespace {
+
+bool isJsonMediaType(const std::string& content_type) {
+  const std::string media = content_type.substr(0, content_type.find(';'));
+  return media == "application/json" || (media.size() > 5 && media.ends_with("+json"));
+}
+
+}  // namespace
+
+Result<nlohmann::json> readJsonBody(const httplib::Request& request) {
+  if (request.has_header("Content-Type") &&
+      !isJsonMediaType(request.get_header_value("Content-Type"))) {
+    return Error::invalidArgument("Content-Type must be application/json");
+  }
+  nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
+  if (body.is_discarded()) return Error::invalidArgument("the request body is not valid JSON");
+  return body;
+}
+
 void writeJson(httplib::Response& response, int status, const std::string& body) {
   response.status = status;
   response.set_content(body, kJsonContentType);

@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -37,5 +38,8 @@ struct PageQueryRules {
 Result<PageQuery> parsePageQuery(const httplib::Request& request, const PageQueryRules& rules);
 
 void writeJson(httplib::Response& response, int status, const std::string& body);
+
+// The request's JSON body; an error when it is not JSON, or is sent as another media type.
+Result<nlohmann::json> readJsonBody(const httplib::Request& request);
 
 }  // namespace outpost::http

@@ -36,19 +36,17 @@ void HttpServer::routeReviews() {
                       {"next", page->next ? json(std::to_string(*page->next)) : json(nullptr)}};
     writeJson(response, 200, out.dump());
   });
-  server_.Post(R"(/v1/reviews/([^/]+)/resolve)", [this](const httplib::Request& request,
-                                                        httplib::Response& response) {
-    json body = json::parse(request.body, nullptr, false);
-    if (body.is_discarded()) {
-      return writeError(response, Error::invalidArgument("the request body is not valid JSON"));
-    }
-    auto resolution = review::parseResolution(body);
-    if (!resolution) return writeError(response, resolution.error());
-    auto resolved = deps_.reviews.resolve(request.matches[1], *resolution);
-    if (!resolved) return writeError(response, resolved.error());
-    writeJson(response, resolved->accepted ? 202 : 200,
-              orders::orderJson(resolved->order, true).dump());
-  });
+  server_.Post(R"(/v1/reviews/([^/]+)/resolve)",
+               [this](const httplib::Request& request, httplib::Response& response) {
+                 auto body = readJsonBody(request);
+                 if (!body) return writeError(response, body.error());
+                 auto resolution = review::parseResolution(*body);
+                 if (!resolution) return writeError(response, resolution.error());
+                 auto resolved = deps_.reviews.resolve(request.matches[1], *resolution);
+                 if (!resolved) return writeError(response, resolved.error());
+                 writeJson(response, resolved->accepted ? 202 : 200,
+                           orders::orderJson(resolved->order, true).dump());
+               });
   rejectOtherMethods("/v1/reviews", "GET");
   rejectOtherMethods(R"(/v1/reviews/([^/]+)/resolve)", "POST");
 }

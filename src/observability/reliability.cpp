@@ -34,6 +34,13 @@ StoredFigures readStoredFigures(store::Connection& connection) {
   return figures;
 }
 
+std::map<std::string, std::string> configuredServices(const Config& config) {
+  const auto state = [](bool configured) { return configured ? "configured" : "not configured"; };
+  return {{"delivery-service", state(config.delivery_service.url.has_value())},
+          {"product-service", state(config.product_service.url.has_value())},
+          {"events", state(config.events.sns_topic_arn || config.events.sqs_queue_url)}};
+}
+
 std::string overallStatus(const ReliabilityFigures& figures) {
   if (!figures.database_available) return kUnavailable;
   if (!figures.alerts.empty()) return kDegraded;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "outpost/config.h"
 #include "store/connection.h"
 
 namespace outpost::observability {
@@ -40,6 +41,9 @@ struct ReliabilityFigures {
   std::map<std::string, std::string> services;  // name -> "configured" / "not configured"
   std::vector<nlohmann::json> alerts;           // the active alerts
 };
+
+// delivery-service, product-service, events -> "configured" / "not configured" (SPEC §2).
+std::map<std::string, std::string> configuredServices(const Config& config);
 
 // HEALTHY; DEGRADED when a breaker is not closed or an alert is active; UNAVAILABLE when
 // the database is.

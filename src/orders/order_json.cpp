@@ -16,12 +16,7 @@ class FieldErrors {
     errors_.push_back({std::move(field), std::move(detail)});
   }
   bool empty() const { return errors_.empty(); }
-  Error toError() const {
-    std::string summary = errors_.size() == 1
-                              ? errors_.front().field + ": " + errors_.front().detail
-                              : std::to_string(errors_.size()) + " fields are invalid";
-    return Error(ErrorKind::kInvalidArgument, summary, errors_);
-  }
+  Error toError() const { return Error::invalidFields(errors_); }
 
  private:
   std::vector<FieldError> errors_;
@@ -180,6 +175,13 @@ json orderJson(const Order& order, bool with_history) {
     }
     out["history"] = std::move(history);
     out["sagaState"] = order.saga_state.empty() ? json(nullptr) : json(order.saga_state);
+    json steps = json::array();
+    for (const auto& step : order.saga_steps) {
+      json shown = step;
+      shown["at"] = formatTimestamp(step.at("at").get<std::int64_t>());
+      steps.push_back(std::move(shown));
+    }
+    out["sagaSteps"] = std::move(steps);
   }
   return out;
 }

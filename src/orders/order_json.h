@@ -21,7 +21,7 @@ nlohmann::json itemsToJson(const std::vector<OrderItem>& items);
 // {"id", "status", "requiresManualReview", "deliveryId", "createdAt"}: the 201 body.
 nlohmann::json orderSummaryJson(const Order& order);
 
-// The full order for GET; `with_history` adds history[] and sagaState.
+// The full order for GET; `with_history` adds history[], sagaState and sagaSteps[].
 nlohmann::json orderJson(const Order& order, bool with_history);
 
 }  // namespace outpost::orders

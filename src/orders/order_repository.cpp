@@ -153,13 +153,14 @@ bool changeStatus(store::Connection& connection, const std::string& order_id,
 std::optional<Order> findOrder(store::Connection& connection, const std::string& id,
                                bool with_history) {
   static const std::string sql =
-      std::string("SELECT ") + kOrderColumns + " FROM orders WHERE id = ?";
+      std::string("SELECT ") + kOrderColumns + ", saga_steps FROM orders WHERE id = ?";
   std::optional<Order> order;
   {
     auto query = connection.prepare(sql.c_str());
     query->bind(1, id);
     if (!query->executeStep()) return std::nullopt;
     order = readOrderRow(*query);
+    if (with_history) order->saga_steps = json::parse(query->getColumn(11).getString());
   }
   order->items = readItems(connection, id);
   if (with_history) order->history = readHistory(connection, id);

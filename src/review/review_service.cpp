@@ -50,8 +50,7 @@ Result<Resolution> parseResolution(const json& body) {
   std::vector<FieldError> errors;
   Resolution resolution;
   if (!body.is_object()) {
-    return Error(ErrorKind::kInvalidArgument, "the body must be a JSON object",
-                 {{"body", "must be a JSON object"}});
+    return Error::invalidFields({{"body", "must be a JSON object"}});
   }
   for (const auto& [key, value] : body.items()) {
     if (key != "action" && key != "note") errors.push_back({key, "unknown field"});
@@ -72,12 +71,7 @@ Result<Resolution> parseResolution(const json& body) {
       resolution.note = note->get<std::string>();
     }
   }
-  if (!errors.empty()) {
-    const std::string summary = errors.size() == 1
-                                    ? errors[0].field + ": " + errors[0].detail
-                                    : std::to_string(errors.size()) + " fields are invalid";
-    return Error(ErrorKind::kInvalidArgument, summary, errors);
-  }
+  if (!errors.empty()) return Error::invalidFields(std::move(errors));
   return resolution;
 }
 

@@ -36,17 +36,6 @@ void setSagaState(store::Connection& connection, const std::string& order_id,
   update->exec();
 }
 
-std::vector<SagaStep> sagaSteps(store::Connection& connection, const std::string& order_id) {
-  auto query = connection.prepare("SELECT saga_steps FROM orders WHERE id = ?");
-  query->bind(1, order_id);
-  std::vector<SagaStep> steps;
-  if (!query->executeStep()) return steps;
-  for (const auto& step : nlohmann::json::parse(query->getColumn(0).getString())) {
-    steps.push_back({step.at("step"), step.value("data", nlohmann::json::object()), step.at("at")});
-  }
-  return steps;
-}
-
 std::vector<std::string> compensatingSagas(store::Connection& connection) {
   auto query = connection.prepare(
       "SELECT id FROM orders WHERE saga_state = 'COMPENSATING' ORDER BY updated_at");

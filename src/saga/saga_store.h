@@ -31,12 +31,6 @@ inline constexpr const char* kDeliveryCancelled = "DELIVERY_CANCELLED";
 inline constexpr const char* kOrderCancelled = "ORDER_CANCELLED";
 inline constexpr const char* kCompensationStopped = "COMPENSATION_FAILED";
 
-struct SagaStep {
-  std::string step;
-  nlohmann::json data;
-  std::int64_t at = 0;
-};
-
 struct NewStep {
   std::string step;
   nlohmann::json data = nlohmann::json::object();
@@ -50,9 +44,6 @@ void recordStep(store::Connection& connection, const std::string& order_id, cons
 
 void setSagaState(store::Connection& connection, const std::string& order_id,
                   const std::string& state, std::int64_t now_millis);
-
-// The order's steps, oldest first.
-std::vector<SagaStep> sagaSteps(store::Connection& connection, const std::string& order_id);
 
 // Order ids of COMPENSATING sagas, oldest first.
 std::vector<std::string> compensatingSagas(store::Connection& connection);

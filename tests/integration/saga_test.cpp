@@ -73,13 +73,9 @@ class Saga : public ::testing::Test {
   }
 
   std::vector<std::string> steps(const std::string& order_id) {
-    SQLite::Database db(node_->database(), SQLite::OPEN_READONLY);
-    SQLite::Statement query(db, "SELECT saga_steps FROM orders WHERE id = ?");
-    query.bind(1, order_id);
     std::vector<std::string> out;
-    if (!query.executeStep()) return out;
-    for (const auto& step : json::parse(query.getColumn(0).getString()))
-      out.push_back(step["step"]);
+    const json order = getOrder(order_id);  // a range-for over a temporary's member dangles
+    for (const auto& step : order["sagaSteps"]) out.push_back(step["step"]);
     return out;
   }
 

@@ -126,9 +126,9 @@ class SagaFixture : public ::testing::Test {
   }
 
   std::vector<std::string> steps(const std::string& id) {
-    auto recorded = *store_->read([&](store::Connection& c) { return saga::sagaSteps(c, id); });
     std::vector<std::string> names;
-    for (const auto& step : recorded) names.push_back(step.step);
+    const orders::Order found = order(id);
+    for (const auto& step : found.saga_steps) names.push_back(step.at("step"));
     return names;
   }
 
