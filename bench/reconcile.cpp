@@ -16,8 +16,8 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -66,20 +66,6 @@ std::int64_t wallMillis() {
 
 double secondsSince(steady_clock::time_point start) {
   return std::chrono::duration<double>(steady_clock::now() - start).count();
-}
-
-// User + system CPU seconds a process has used so far (/proc/PID/stat fields 14 and 15).
-double cpuSeconds(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  if (text.empty()) return 0;
-  std::istringstream fields(text.substr(text.rfind(')') + 2));  // after "(comm) "
-  std::string field;
-  long long ticks = 0;
-  for (int i = 3; i <= 15 && fields >> field; ++i) {
-    if (i >= 14) ticks += std::stoll(field);
-  }
-  return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 // This process's CPU: the fake delivery service and the posting clients.
@@ -144,10 +130,10 @@ std::vector<json> runLines(const std::string& logs, std::size_t offset) {
 // --- posting orders ---------------------------------------------------------------------
 
 struct Posting {
-  long ok = 0;            // 201 answers
-  long errors = 0;        // anything else, or no answer
-  long no_delivery = 0;   // 201 without a deliveryId
-  double seconds = 0;     // of the measured part
+  long ok = 0;                       // 201 answers
+  long errors = 0;                   // anything else, or no answer
+  long no_delivery = 0;              // 201 without a deliveryId
+  double seconds = 0;                // of the measured part
   std::vector<double> latencies_ms;  // measured part only
   std::string first_error;
 
@@ -165,9 +151,9 @@ struct Posting {
 // Posts with kClients keep-alive clients, either exactly `count` orders (count > 0) or
 // for `warmup` then `measured` seconds (only the measured part counted; `on_measuring` is
 // called as it starts).
-Posting post(const NodeProcess& node, int count, std::chrono::seconds warmup = {},
-             std::chrono::seconds measured = {},
-             const std::function<void()>& on_measuring = [] {}) {
+Posting post(
+    const NodeProcess& node, int count, std::chrono::seconds warmup = {},
+    std::chrono::seconds measured = {}, const std::function<void()>& on_measuring = [] {}) {
   Posting total;
   std::mutex mutex;
   std::atomic<int> next = 0;
@@ -186,8 +172,8 @@ Posting post(const NodeProcess& node, int count, std::chrono::seconds warmup = {
         const bool counted = measuring;
         const auto sent = steady_clock::now();
         auto response = client->Post("/v1/orders", kOrder, "application/json");
-        const double ms = std::chrono::duration<double, std::milli>(steady_clock::now() - sent)
-                              .count();
+        const double ms =
+            std::chrono::duration<double, std::milli>(steady_clock::now() - sent).count();
         if (!counted) continue;
         if (response && response->status == 201) {
           ++mine.ok;
@@ -200,9 +186,9 @@ Posting post(const NodeProcess& node, int count, std::chrono::seconds warmup = {
         } else {
           ++mine.errors;
           if (mine.first_error.empty()) {
-            mine.first_error = response ? "HTTP " + std::to_string(response->status) + " " +
-                                              response->body
-                                        : "no answer: " + httplib::to_string(response.error());
+            mine.first_error =
+                response ? "HTTP " + std::to_string(response->status) + " " + response->body
+                         : "no answer: " + httplib::to_string(response.error());
           }
         }
       }
@@ -331,9 +317,9 @@ void printRun(const char* label, const RunResult& r) {
       "%-36s %6d checked in %7.3f s = %7.0f orders/s  (reconciled %d, flagged %d, failed %d, "
       "%s; log durationMs %lld)\n"
       "%-36s node CPU %.2f s, fake+bench CPU %.2f s over the %.2f s from restart to record\n",
-      label, r.run.checked, seconds, seconds > 0 ? r.run.checked / seconds : 0.0,
-      r.run.reconciled, r.run.flagged, r.run.failed, r.run.status.c_str(),
-      static_cast<long long>(r.log_duration_ms), "", r.node_cpu_s, r.own_cpu_s, r.since_start_s);
+      label, r.run.checked, seconds, seconds > 0 ? r.run.checked / seconds : 0.0, r.run.reconciled,
+      r.run.flagged, r.run.failed, r.run.status.c_str(), static_cast<long long>(r.log_duration_ms),
+      "", r.node_cpu_s, r.own_cpu_s, r.since_start_s);
   std::fflush(stdout);
 }
 
@@ -342,9 +328,9 @@ void printRun(const char* label, const RunResult& r) {
 struct Window {
   Posting posting;
   double node_cpu_s = 0;
-  std::vector<Run> runs;      // runs that overlapped the measured window
-  double covered = 0;         // share of the window during which a run was in progress
-  int runs_started = 0;       // runs that started inside the window
+  std::vector<Run> runs;  // runs that overlapped the measured window
+  double covered = 0;     // share of the window during which a run was in progress
+  int runs_started = 0;   // runs that started inside the window
 };
 
 // Posts for WARMUP + DURATION seconds and collects the runs that overlapped the measured
@@ -370,11 +356,11 @@ Window measureWindow(Bench& bench, std::int64_t first_run_id, bool runs_expected
   // The measured window in the node's wall-clock milliseconds (its runs' timestamps).
   std::int64_t wall_start = 0;
   double cpu_at_start = 0;
-  window.posting = post(*bench.node, 0, std::chrono::seconds(kWarmupS),
-                        std::chrono::seconds(kDurationS), [&] {
-                          wall_start = wallMillis();
-                          cpu_at_start = cpuSeconds(bench.node->pid());
-                        });
+  window.posting =
+      post(*bench.node, 0, std::chrono::seconds(kWarmupS), std::chrono::seconds(kDurationS), [&] {
+        wall_start = wallMillis();
+        cpu_at_start = cpuSeconds(bench.node->pid());
+      });
   const std::int64_t wall_end = wallMillis();
   window.node_cpu_s = cpuSeconds(bench.node->pid()) - cpu_at_start;
   stop = true;
@@ -416,8 +402,8 @@ void printWindow(const char* label, const Window& w) {
       "%-36s %7.0f orders/s  p50 %6.2f ms  p99 %6.2f ms  max %7.2f ms  (%ld in %.1f s, %ld "
       "errors; node CPU %.2f s = %.0f %% of a core, %.0f us/order)\n",
       label, p.perSecond(), p.percentile(0.50), p.percentile(0.99),
-      p.latencies_ms.empty() ? 0.0 : *std::max_element(p.latencies_ms.begin(),
-                                                       p.latencies_ms.end()),
+      p.latencies_ms.empty() ? 0.0
+                             : *std::max_element(p.latencies_ms.begin(), p.latencies_ms.end()),
       p.ok, p.seconds, p.errors, w.node_cpu_s, 100.0 * w.node_cpu_s / p.seconds,
       p.ok > 0 ? 1e6 * w.node_cpu_s / static_cast<double>(p.ok) : 0.0);
   std::int64_t checked = 0;
@@ -430,11 +416,11 @@ void printWindow(const char* label, const Window& w) {
       "%-36s runs overlapping the window: %zu (%d started in it), in progress %.0f %% of "
       "it%s\n",
       "", w.runs.size(), w.runs_started, 100.0 * w.covered,
-      w.runs.empty() ? ""
-                     : (", mean run " + std::to_string(duration / static_cast<long>(w.runs.size())) +
-                        " ms over " + std::to_string(checked / static_cast<long>(w.runs.size())) +
-                        " orders")
-                           .c_str());
+      w.runs.empty()
+          ? ""
+          : (", mean run " + std::to_string(duration / static_cast<long>(w.runs.size())) +
+             " ms over " + std::to_string(checked / static_cast<long>(w.runs.size())) + " orders")
+                .c_str());
   std::fflush(stdout);
 }
 
@@ -444,7 +430,8 @@ TEST(Reconcile, RunTimeAndCostToTheOrderApi) {
   Bench bench;
   ASSERT_TRUE(bench.start(kNoRunsIntervalMs));
   // The start-up run over the empty database, so that it is out of the way.
-  ASSERT_TRUE(eventually([&] { return lastRunId(bench.database()) > 0; }, std::chrono::seconds(30)));
+  ASSERT_TRUE(
+      eventually([&] { return lastRunId(bench.database()) > 0; }, std::chrono::seconds(30)));
 
   // 1. The orders, each with a delivery from the fake.
   const auto fill_started = steady_clock::now();
@@ -478,9 +465,9 @@ TEST(Reconcile, RunTimeAndCostToTheOrderApi) {
     SQLite::Statement ids(db, "SELECT delivery_id FROM orders WHERE delivery_id IS NOT NULL");
     while (ids.executeStep()) bench.delivery.setStatus(ids.getColumn(0).getString(), "IN_TRANSIT");
   }
-  const std::int64_t events_before = scalar(
-      bench.database(),
-      "SELECT COUNT(*) FROM outbox_events WHERE event_type = 'ORDER_STATUS_RECONCILED'");
+  const std::int64_t events_before =
+      scalar(bench.database(),
+             "SELECT COUNT(*) FROM outbox_events WHERE event_type = 'ORDER_STATUS_RECONCILED'");
   const auto moved = restartAndRun(bench);
   ASSERT_TRUE(moved);
   printRun("run, all IN_TRANSIT -> SHIPPED:", *moved);
@@ -551,10 +538,10 @@ TEST(Reconcile, RunTimeAndCostToTheOrderApi) {
   windowRow("no run in progress", quiet);
   windowRow("runs back to back (interval 1 ms)", busy);
   if (quiet.posting.perSecond() > 0) {
-    std::printf("  throughput with runs in progress: %.0f %% of the quiet figure (that node "
-                "logged %zu \"%s\" lines in all, warm-up and the end included)\n",
-                100.0 * busy.posting.perSecond() / quiet.posting.perSecond(), logged_runs,
-                kRunFinished);
+    std::printf(
+        "  throughput with runs in progress: %.0f %% of the quiet figure (that node "
+        "logged %zu \"%s\" lines in all, warm-up and the end included)\n",
+        100.0 * busy.posting.perSecond() / quiet.posting.perSecond(), logged_runs, kRunFinished);
   }
   std::fflush(stdout);
 }

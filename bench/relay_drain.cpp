@@ -30,19 +30,6 @@ const char* const kInit = R"({
 })";
 const char* const kTopicArn = "arn:aws:sns:us-east-1:000000000000:events";
 
-// User + system CPU seconds a process has used so far (/proc/PID/stat fields 14 and 15).
-double cpuSeconds(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  std::istringstream fields(text.substr(text.rfind(')') + 2));  // after "(comm) "
-  std::string field;
-  long long ticks = 0;
-  for (int i = 3; i <= 15 && fields >> field; ++i) {
-    if (i >= 14) ticks += std::stoll(field);
-  }
-  return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 // Receives until kEvents distinct event ids arrived (or a minute passed); returns how many
 // distinct ids arrived and how many messages were extra copies.
 std::pair<std::size_t, std::size_t> drainQueue(Fauxqs& fauxqs, const std::string& queue,

@@ -11,6 +11,7 @@
 #include "support/eventually.h"
 #include "support/fake_services.h"
 #include "support/node_process.h"
+#include "support/outbox_backlog.h"
 
 namespace outpost::testing {
 namespace {
@@ -56,13 +57,7 @@ class Resilience : public ::testing::Test {
   }
 
   int events(const std::string& order_id, const std::string& type) {
-    SQLite::Database db(node_->database(), SQLite::OPEN_READONLY);
-    SQLite::Statement query(
-        db, "SELECT COUNT(*) FROM outbox_events WHERE aggregate_id = ? AND event_type = ?");
-    query.bind(1, order_id);
-    query.bind(2, type);
-    query.executeStep();
-    return query.getColumn(0).getInt();
+    return countOrderEvents(node_->database(), order_id, type);
   }
 
   bool allDelivered(const std::vector<std::string>& ids) {

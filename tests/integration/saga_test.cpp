@@ -9,6 +9,7 @@
 #include "support/eventually.h"
 #include "support/fake_services.h"
 #include "support/node_process.h"
+#include "support/outbox_backlog.h"
 
 namespace outpost::testing {
 namespace {
@@ -63,13 +64,7 @@ class Saga : public ::testing::Test {
   }
 
   int events(const std::string& order_id, const std::string& type) {
-    SQLite::Database db(node_->database(), SQLite::OPEN_READONLY);
-    SQLite::Statement query(
-        db, "SELECT COUNT(*) FROM outbox_events WHERE aggregate_id = ? AND event_type = ?");
-    query.bind(1, order_id);
-    query.bind(2, type);
-    query.executeStep();
-    return query.getColumn(0).getInt();
+    return countOrderEvents(node_->database(), order_id, type);
   }
 
   std::vector<std::string> steps(const std::string& order_id) {

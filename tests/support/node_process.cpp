@@ -82,6 +82,18 @@ int freeLoopbackPort() {
   return ntohs(address.sin_port);
 }
 
+double cpuSeconds(pid_t pid) {
+  const std::string text = readFile("/proc/" + std::to_string(pid) + "/stat");
+  if (text.empty()) return 0;
+  std::istringstream fields(text.substr(text.rfind(')') + 2));  // after "(comm) "
+  std::string field;
+  long long ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {  // fields 14 and 15: utime, stime
+    if (i >= 14) ticks += std::stoll(field);
+  }
+  return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 std::string readFile(const std::string& path) {
   std::ifstream in(path);
   std::stringstream buffer;

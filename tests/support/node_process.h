@@ -31,6 +31,9 @@ class TempDir {
 int freeLoopbackPort();
 
 std::string readFile(const std::string& path);
+
+// User + system CPU seconds process `pid` has used so far (/proc/PID/stat); 0 if it is gone.
+double cpuSeconds(pid_t pid);
 void writeFile(const std::string& path, const std::string& contents);
 
 struct RunResult {

@@ -58,4 +58,19 @@ int countEvents(const std::string& database, const std::string& status) {
   }
 }
 
+int countOrderEvents(const std::string& database, const std::string& order_id,
+                     const std::string& type) {
+  try {
+    SQLite::Database db(database, SQLite::OPEN_READONLY);
+    SQLite::Statement query(
+        db, "SELECT COUNT(*) FROM outbox_events WHERE aggregate_id = ? AND event_type = ?");
+    query.bind(1, order_id);
+    query.bind(2, type);
+    query.executeStep();
+    return query.getColumn(0).getInt();
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
 }  // namespace outpost::testing

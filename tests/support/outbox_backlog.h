@@ -16,4 +16,8 @@ std::vector<std::string> fillOutbox(const std::string& database, int orders, int
 // SELECT COUNT(*) FROM outbox_events [WHERE status = ?], read-only; -1 on error.
 int countEvents(const std::string& database, const std::string& status = "");
 
+// Events of `type` for one order, read-only; -1 on error.
+int countOrderEvents(const std::string& database, const std::string& order_id,
+                     const std::string& type);
+
 }  // namespace outpost::testing
