@@ -8,6 +8,8 @@
 #include <memory>
 #include <thread>
 
+#include "alerts/alert_checker.h"
+#include "alerts/alert_webhook.h"
 #include "clients/delivery_client.h"
 #include "clients/event_destinations.h"
 #include "clients/http_client.h"
@@ -17,6 +19,7 @@
 #include "jobs/job_runner.h"
 #include "jobs/retention.h"
 #include "observability/logger.h"
+#include "observability/metrics.h"
 #include "observability/reliability.h"
 #include "orders/availability.h"
 #include "orders/availability_recheck.h"
@@ -40,6 +43,8 @@ constexpr const char* kRetentionJob = "retention";
 constexpr const char* kRelayJob = "outbox-relay";
 constexpr const char* kCompensationJob = "compensation";
 constexpr const char* kReconciliationJob = "reconciliation";
+constexpr const char* kAlertsJob = "alerts";
+constexpr const char* kAlertWebhookJob = "alert-webhook";
 
 sigset_t shutdownSignals() {
   sigset_t set;
@@ -144,7 +149,8 @@ int serve(const Config& config) {
 
   const bool events_configured = config.events.sns_topic_arn || config.events.sqs_queue_url;
   // Before the store: its writer thread wakes the runner until the store has shut down.
-  jobs::JobRunner runner(log);
+  observability::Metrics metrics;
+  jobs::JobRunner runner(log, &metrics);
   store::StoreOptions store_options{config.database, config.database_busy_timeout_ms};
   if (events_configured) {
     // Any commit may have added events: the relay looks at once (SPEC §4.3).
@@ -174,7 +180,7 @@ int serve(const Config& config) {
   delivery::DeliveryInitiator delivery({**store, clock, random, delivery_breaker,
                                         delivery_client ? &*delivery_client : nullptr,
                                         config.delivery_service.retry, config.node_id, log,
-                                        order_calls, [&] { runner.wake(kDeliveryJob); }});
+                                        order_calls, [&] { runner.wake(kDeliveryJob); }, &metrics});
   saga::Compensator compensator({**store, clock, random, delivery_breaker,
                                  delivery_client ? &*delivery_client : nullptr,
                                  config.delivery_service.retry, config.node_id, log, order_calls,
@@ -200,6 +206,7 @@ int serve(const Config& config) {
 
   for (auto& [name, breaker] : breakers) {
     breaker->setListener([&, name = name](const resilience::BreakerTransition& t) {
+      metrics.breakerTransition(t.name, resilience::toString(t.to));
       log.warn("circuit breaker " + std::string(resilience::toString(t.to)),
                {{"breaker", t.name}, {"from", resilience::toString(t.from)}, {"reason", t.reason}});
       // The database breaker's own state cannot be written while the database is down.
@@ -255,12 +262,13 @@ int serve(const Config& config) {
         *breakers.at("events"),
         pointers(destinations),
         {config.events.poll_interval_ms, config.events.batch_size, config.events.max_retries},
-        log});
+        log,
+        &metrics});
     runner.add(kRelayJob, [&] { return relay->runPass(stop_requested); });
   }
 
   resumeSagas(**store, clock, log);
-  const auto reliability = [&] {
+  const auto gather_figures = [&] {
     observability::ReliabilityFigures figures;
     for (const auto& [name, breaker] : breakers) {
       figures.circuit_breaker_states[name] = resilience::toString(breaker->state());
@@ -276,8 +284,31 @@ int serve(const Config& config) {
     figures.services = observability::configuredServices(config);
     return figures;
   };
+  alerts::AlertChecker alert_checker(
+      {**store,
+       clock,
+       random,
+       {config.alerts.outbox_backlog, config.alerts.manual_review_backlog},
+       config.alerts.check_interval_ms,
+       config.node_id,
+       config.alerts.webhook_url.has_value(),
+       log,
+       gather_figures,
+       [&] { runner.wake(kAlertWebhookJob); }});
+  runner.add(kAlertsJob, [&] { return alert_checker.runPass(); });
+  std::optional<alerts::AlertWebhook> alert_webhook;
+  if (config.alerts.webhook_url) {
+    alert_webhook.emplace(alerts::AlertWebhookDependencies{**store, clock, random, http,
+                                                           *config.alerts.webhook_url, log});
+    runner.add(kAlertWebhookJob, [&] { return alert_webhook->runPass(stop_requested); });
+  }
+  const auto reliability = [&] {
+    auto figures = gather_figures();
+    figures.alerts = alert_checker.active();
+    return figures;
+  };
   http::HttpServer server(
-      {config, orders, outbox_admin, compensator, reviews, **store, log, reliability});
+      {config, orders, outbox_admin, compensator, reviews, **store, log, reliability, metrics});
   auto port = server.bind();
   if (!port) {
     log.error("cannot listen", {{"error", port.error().message}});

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "alerts/alert_store.h"
 #include "observability/reliability.h"
 #include "store/connection.h"
 #include "store/errors.h"
@@ -35,6 +36,19 @@ observability::ReliabilityFigures figuresFrom(const Config& config,
   return figures;
 }
 
+// The alerts active when the node last checked; none from a file older than alerts.
+std::vector<nlohmann::json> storedAlerts(const store::ConnectionOptions& connection_options) {
+  auto loaded = store::guard([&] {
+    store::Connection connection(connection_options);
+    return alerts::loadActiveAlerts(connection);
+  });
+  std::vector<nlohmann::json> shown;
+  if (loaded) {
+    for (const auto& alert : *loaded) shown.push_back(alerts::alertJson(alert));
+  }
+  return shown;
+}
+
 void printText(const Config& config, const observability::ReliabilityFigures& figures,
                const std::string& error) {
   std::printf("%s  (%s, as the file has it)\n", observability::overallStatus(figures).c_str(),
@@ -51,6 +65,11 @@ void printText(const Config& config, const observability::ReliabilityFigures& fi
   std::printf("manual review queue:        %lld\n",
               static_cast<long long>(figures.stored.manual_review_queue_length));
   std::printf("reconciliation (last run):  %s\n", figures.reconciliation_status.c_str());
+  std::printf("alerts:                     %s\n", figures.alerts.empty() ? "none" : "");
+  for (const auto& alert : figures.alerts) {
+    std::printf("  %s since %s  %s\n", alert.value("alert", "").c_str(),
+                alert.value("raisedAt", "").c_str(), alert["details"].dump().c_str());
+  }
 }
 
 }  // namespace
@@ -70,7 +89,8 @@ int runStatusCommand(const Config& config, const std::vector<std::string>& posit
     store::Connection connection(connection_options);
     return observability::readStoredFigures(connection);
   });
-  const auto figures = figuresFrom(config, stored);
+  auto figures = figuresFrom(config, stored);
+  if (stored) figures.alerts = storedAlerts(connection_options);
   if (options.contains("--json")) {
     std::printf("%s\n", observability::healthJson(figures).dump(2).c_str());
   } else {

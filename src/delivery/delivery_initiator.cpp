@@ -207,7 +207,7 @@ Status DeliveryInitiator::recordFailure(const jobs::JobRow& job,
   const std::int64_t retry_at =
       now + resilience::backoffDelayMs({deps_.retry.initial_delay_ms, deps_.retry.max_delay_ms},
                                        attempts, deps_.random);
-  return deps_.store.write([&](store::Connection& c) -> Status {
+  auto written = deps_.store.write([&](store::Connection& c) -> Status {
     const bool updated = give_up
                              ? jobs::failJob(c, job, attempts, answer.error, now)
                              : jobs::rescheduleJob(c, job, attempts, retry_at, answer.error, now);
@@ -236,6 +236,8 @@ Status DeliveryInitiator::recordFailure(const jobs::JobRow& job,
     }
     return okStatus();
   });
+  if (written && !give_up && deps_.metrics != nullptr) deps_.metrics->deliveryRetryScheduled();
+  return written;
 }
 
 }  // namespace outpost::delivery

@@ -18,6 +18,7 @@
 #include "idempotency/idempotency.h"
 #include "jobs/job_store.h"
 #include "observability/logger.h"
+#include "observability/metrics.h"
 #include "outpost/clock.h"
 #include "outpost/config.h"
 #include "resilience/circuit_breaker.h"
@@ -38,6 +39,7 @@ struct DeliveryDependencies {
   // Wakes the background pass: the attempt after commit did not deliver, so a retry is
   // now waiting that the sleeping pass does not know about.
   std::function<void()> wake_background;
+  observability::Metrics* metrics = nullptr;  // counts the retries scheduled
 };
 
 class DeliveryInitiator {

@@ -1,10 +1,16 @@
 // /livez and /readyz: is the process up; can it take orders. /health: what is wrong.
+// /metrics: the same and more, for Prometheus.
 #include "http/problem.h"
 #include "http/query.h"
 #include "http/server.h"
 #include "store/migrations.h"
 
 namespace outpost::http {
+namespace {
+
+constexpr const char* kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+}  // namespace
 
 void HttpServer::routeHealth() {
   server_.Get("/livez", [](const httplib::Request&, httplib::Response& response) {
@@ -26,7 +32,17 @@ void HttpServer::routeHealth() {
     const bool unavailable = observability::overallStatus(figures) == observability::kUnavailable;
     writeJson(response, unavailable ? 503 : 200, observability::healthJson(figures).dump());
   });
+  server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
+    observability::ScrapeFigures figures{deps_.reliability()};
+    if (figures.reliability.database_available) {
+      auto sent =
+          deps_.store.read([](store::Connection& c) { return observability::countSentEvents(c); });
+      if (sent) figures.outbox_events_sent = *sent;
+    }
+    response.set_content(deps_.metrics.render(figures), kPrometheusContentType);
+  });
   rejectOtherMethods("/health", "GET");
+  rejectOtherMethods("/metrics", "GET");
   rejectOtherMethods("/livez", "GET");
   rejectOtherMethods("/readyz", "GET");
 }

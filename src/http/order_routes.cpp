@@ -77,6 +77,7 @@ void HttpServer::routeOrders() {
     if (!created) return writeError(response, created.error());
     if (created->replayed) response.set_header("Idempotent-Replayed", "true");
     if (created->status == 201) response.set_header("Location", "/v1/orders/" + created->order_id);
+    if (created->status == 201 && !created->replayed) deps_.metrics.orderCreated();
     writeJson(response, created->status, created->body);
   });
   server_.Get("/v1/orders", [this](const httplib::Request& request, httplib::Response& response) {

@@ -2,6 +2,9 @@
 
 #include <sys/socket.h>
 
+#include <chrono>
+#include <optional>
+
 #include "common/text.h"
 #include "http/problem.h"
 
@@ -30,11 +33,44 @@ bool startsWith(const std::string& text, std::string_view prefix) {
   return text.compare(0, prefix.size(), prefix) == 0;
 }
 
+// When this worker thread began on the request it is answering; none when the request
+// failed before routing (a malformed request line), which then counts with 0 s.
+thread_local std::optional<std::chrono::steady_clock::time_point> request_started;
+
+std::string methodLabel(const std::string& method) {
+  for (const char* known : {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}) {
+    if (method == known) return method;
+  }
+  return "other";
+}
+
+// The route's pattern, read back from the match: each captured path segment (an order,
+// event or review id) becomes {id}, so the label stays one per route however many ids
+// there are. A path no route matched is "unmatched".
+std::string routeLabel(const httplib::Request& request) {
+  const auto& match = request.matches;
+  if (match.empty() || match.position(0) != 0 ||
+      static_cast<std::size_t>(match.length(0)) != request.path.size()) {
+    return observability::kUnmatchedRoute;
+  }
+  std::string label;
+  std::size_t copied = 0;
+  for (std::size_t group = 1; group < match.size(); ++group) {
+    const auto start = static_cast<std::size_t>(match.position(group));
+    label.append(request.path, copied, start - copied);
+    label += "{id}";
+    copied = start + static_cast<std::size_t>(match.length(group));
+  }
+  label.append(request.path, copied);
+  return label;
+}
+
 }  // namespace
 
 HttpServer::HttpServer(HttpDependencies deps) : deps_(deps) {
   configureLimits();
   configureErrorHandling();
+  configureRequestMetrics();
   routeHealth();
   routeOrders();
   routeOutbox();
@@ -85,9 +121,25 @@ void HttpServer::configureErrorHandling() {
       });
   server_.set_pre_routing_handler(
       [this](const httplib::Request& request, httplib::Response& response) {
+        request_started = std::chrono::steady_clock::now();
         return authorize(request, response) ? httplib::Server::HandlerResponse::Unhandled
                                             : httplib::Server::HandlerResponse::Handled;
       });
+}
+
+void HttpServer::configureRequestMetrics() {
+  // cpp-httplib calls the logger on the worker thread that read the request, once its
+  // answer is written.
+  server_.set_logger([this](const httplib::Request& request, const httplib::Response& response) {
+    double seconds = 0;
+    if (request_started) {
+      seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - *request_started)
+                    .count();
+      request_started.reset();
+    }
+    deps_.metrics.httpRequest(methodLabel(request.method), routeLabel(request), response.status,
+                              seconds);
+  });
 }
 
 bool HttpServer::authorize(const httplib::Request& request, httplib::Response& response) const {

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "observability/logger.h"
+#include "observability/metrics.h"
 #include "observability/reliability.h"
 #include "orders/order_service.h"
 #include "outbox/outbox_admin.h"
@@ -32,6 +33,7 @@ struct HttpDependencies {
   observability::Logger& log;
   // GET /health's figures, gathered at each request.
   std::function<observability::ReliabilityFigures()> reliability;
+  observability::Metrics& metrics;  // GET /metrics; every answer is counted here
 };
 
 class HttpServer {
@@ -47,6 +49,7 @@ class HttpServer {
  private:
   void configureLimits();
   void configureErrorHandling();
+  void configureRequestMetrics();
   void routeOrders();
   void routeHealth();
   void routeOutbox();

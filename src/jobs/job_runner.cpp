@@ -48,11 +48,14 @@ void JobRunner::stop() {
 void JobRunner::loop(const std::string& name, Slot& slot) {
   for (;;) {
     std::chrono::milliseconds delay = kDelayAfterCrash;
+    bool succeeded = false;
     try {
       delay = slot.job();
+      succeeded = true;
     } catch (const std::exception& e) {
       log_.error("background job failed", {{"job", name}, {"error", e.what()}});
     }
+    if (metrics_ != nullptr) metrics_->jobRun(name, succeeded);
     std::unique_lock lock(mutex_);
     changed_.wait_for(lock, delay, [&] { return stopping_ || slot.woken; });
     if (stopping_) return;

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "observability/logger.h"
+#include "observability/metrics.h"
 
 namespace outpost::jobs {
 
@@ -26,7 +27,9 @@ class JobRunner {
   // Runs one pass of a job and returns the delay until the next pass.
   using Job = std::function<std::chrono::milliseconds()>;
 
-  explicit JobRunner(observability::Logger& log) : log_(log) {}
+  // `metrics`, when given, counts each pass and whether it threw.
+  explicit JobRunner(observability::Logger& log, observability::Metrics* metrics = nullptr)
+      : log_(log), metrics_(metrics) {}
   ~JobRunner();
   JobRunner(const JobRunner&) = delete;
   JobRunner& operator=(const JobRunner&) = delete;
@@ -49,6 +52,7 @@ class JobRunner {
   void loop(const std::string& name, Slot& slot);
 
   observability::Logger& log_;
+  observability::Metrics* metrics_;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::map<std::string, Slot> slots_;

@@ -34,6 +34,10 @@ StoredFigures readStoredFigures(store::Connection& connection) {
   return figures;
 }
 
+std::int64_t countSentEvents(store::Connection& connection) {
+  return count(connection, "SELECT COUNT(*) FROM outbox_events WHERE status = 'SENT'");
+}
+
 std::map<std::string, std::string> configuredServices(const Config& config) {
   const auto state = [](bool configured) { return configured ? "configured" : "not configured"; };
   return {{"delivery-service", state(config.delivery_service.url.has_value())},

@@ -31,6 +31,9 @@ struct StoredFigures {
 
 // Throws SQLite::Exception; run it through Store::read or store::guard.
 StoredFigures readStoredFigures(store::Connection& connection);
+// SENT events still kept (GET /metrics only: the index answers it, but it grows with the
+// retention window). Throws SQLite::Exception.
+std::int64_t countSentEvents(store::Connection& connection);
 
 struct ReliabilityFigures {
   // delivery-service, product-service, events, database: OPEN, CLOSED, HALF_OPEN.

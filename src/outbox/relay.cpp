@@ -165,8 +165,10 @@ Status OutboxRelay::record(const std::vector<InFlight>& batch) {
   const std::int64_t now = deps_.clock.wallMillis();
   const std::int64_t retry_at = now + deps_.settings.poll_interval_ms;
   std::vector<const InFlight*> failed;
+  std::int64_t sent = 0;
   auto written = deps_.store.write([&](store::Connection& c) {
     failed.clear();
+    sent = 0;
     for (const auto& item : batch) {
       if (!item.rejection.empty()) {
         // No destination would take an event that is too large, now or later.
@@ -176,6 +178,7 @@ Status OutboxRelay::record(const std::vector<InFlight>& batch) {
         if (give_up) failed.push_back(&item);
       } else if ((item.sent_to & all_destinations_) == all_destinations_) {
         markSent(c, item.event.seq, item.sent_to, now);
+        ++sent;
       } else if (item.sent_to != item.event.sent_to) {
         markPartlySent(c, item.event.seq, item.sent_to);
       }
@@ -186,6 +189,10 @@ Status OutboxRelay::record(const std::vector<InFlight>& batch) {
     deps_.log.warn("could not record what the events destination accepted; it will be sent again",
                    {{"error", written.error().message}});
     return written;
+  }
+  if (deps_.metrics != nullptr) {
+    deps_.metrics->eventsSent(sent);
+    deps_.metrics->eventsFailed(static_cast<std::int64_t>(failed.size()));
   }
   for (const auto& item : batch) {
     if (item.rejection.empty()) continue;

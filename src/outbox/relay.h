@@ -25,6 +25,7 @@
 
 #include "clients/event_destinations.h"
 #include "observability/logger.h"
+#include "observability/metrics.h"
 #include "outbox/relay_store.h"
 #include "outpost/clock.h"
 #include "resilience/circuit_breaker.h"
@@ -49,6 +50,7 @@ struct RelayDependencies {
   std::vector<clients::EventDestination*> destinations;  // at least one
   RelaySettings settings;
   observability::Logger& log;
+  observability::Metrics* metrics = nullptr;  // events sent and given up on
 };
 
 class OutboxRelay {

@@ -1,0 +1,34 @@
+// The three alerts of SPEC §5 and when each holds. Pure: the checker supplies the figures.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "observability/reliability.h"
+
+namespace outpost::alerts {
+
+inline constexpr const char* kCircuitBreakerOpen = "CIRCUIT_BREAKER_OPEN";
+inline constexpr const char* kOutboxBacklog = "OUTBOX_BACKLOG";
+inline constexpr const char* kManualReviewBacklog = "MANUAL_REVIEW_BACKLOG";
+
+struct Thresholds {
+  std::int64_t outbox_backlog = 100;        // alerts.outbox_backlog
+  std::int64_t manual_review_backlog = 50;  // alerts.manual_review_backlog
+};
+
+struct Condition {
+  bool holds = false;
+  nlohmann::json details;  // what the operator needs to see, held or not
+};
+
+// Every alert by name. CIRCUIT_BREAKER_OPEN holds while any breaker is not CLOSED:
+// HALF_OPEN is a breaker still testing its service, so an outage that the breaker probes
+// every reset_timeout_ms stays one alert. The backlogs hold when the count is strictly
+// greater than the threshold.
+std::map<std::string, Condition> evaluate(const observability::ReliabilityFigures& figures,
+                                          const Thresholds& thresholds);
+
+}  // namespace outpost::alerts

@@ -1,0 +1,65 @@
+#include "alerts/alert_webhook.h"
+
+#include <algorithm>
+
+#include "alerts/alert_store.h"
+
+namespace outpost::alerts {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Nothing queued: the checker wakes this job when it queues a call; the poll is a backstop.
+constexpr milliseconds kIdleDelay(60000);
+// The database could not be read or written: look again soon.
+constexpr milliseconds kStoreTroubleDelay(1000);
+
+}  // namespace
+
+milliseconds AlertWebhook::runPass(const std::function<bool()>& stop_requested) {
+  while (!stop_requested()) {
+    auto next = deps_.store.read([](store::Connection& c) { return oldestWebhookCall(c); });
+    if (!next) return kStoreTroubleDelay;
+    if (!*next) return kIdleDelay;
+    const WebhookCall call = **next;
+    const std::int64_t now = deps_.clock.wallMillis();
+    if (call.next_attempt_at > now) return milliseconds(call.next_attempt_at - now);
+
+    clients::HttpRequest request;
+    request.method = "POST";
+    request.url = deps_.url;
+    request.body = call.body;
+    request.timeout_ms = kWebhookTimeoutMs;
+    request.cancelled = stop_requested;
+    const auto answer = deps_.http.send(request);
+    if (answer.cancelled) return kIdleDelay;
+
+    const int attempts = call.attempts + 1;
+    const bool done = answer.call_class == clients::CallClass::kSuccess;
+    const bool give_up = !done && (answer.call_class == clients::CallClass::kPermanent ||
+                                   attempts >= kMaxWebhookAttempts);
+    const std::int64_t retry_at =
+        deps_.clock.wallMillis() +
+        resilience::backoffDelayMs(kWebhookBackoff, attempts, deps_.random);
+    auto written = deps_.store.write([&](store::Connection& c) {
+      if (done || give_up) {
+        deleteWebhookCall(c, call.id);
+      } else {
+        retryWebhookCallLater(c, call.id, attempts, retry_at, answer.error);
+      }
+      return okStatus();
+    });
+    if (!written) return kStoreTroubleDelay;
+    if (done) continue;
+    const nlohmann::json fields = {{"attempts", attempts}, {"error", answer.error}};
+    if (give_up) {
+      deps_.log.error("alert webhook call given up; the alert is still in the outbox", fields);
+      continue;
+    }
+    deps_.log.warn("alert webhook call failed; retrying", fields);
+    return milliseconds(std::max<std::int64_t>(retry_at - deps_.clock.wallMillis(), 1));
+  }
+  return kIdleDelay;
+}
+
+}  // namespace outpost::alerts
