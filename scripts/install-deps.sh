@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package outpost needs to build, run, test and benchmark.
 # Idempotent: packages already present are left alone.
-# Flags: --with-bench (wrk), --with-test-peers (npm ci of package.json: fauxqs and a
-# Node 22 binary under node_modules/, skipped when node_modules/ is up to date).
+# Flags: --with-bench (wrk), --with-test-peers (promtool from the prometheus package, and
+# npm ci of package.json: fauxqs and a Node 22 binary under node_modules/, skipped when
+# node_modules/ is up to date).
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
@@ -17,7 +18,7 @@ for arg in "$@"; do
     --with-bench) packages+=(wrk) ;;
     --with-test-peers)
       with_test_peers=1
-      packages+=(nodejs)
+      packages+=(nodejs prometheus)  # prometheus: promtool checks the /metrics scrape
       # Debian's npm conflicts with a nodejs that bundles its own npm (NodeSource's).
       command -v npm >/dev/null || packages+=(npm)
       ;;

@@ -444,4 +444,31 @@ void FakeDeliveryService::addRoutes(httplib::Server& server) {
   });
 }
 
+FakeWebhook::FakeWebhook() : FakeService("alert-webhook") { start(); }
+
+FakeWebhook::~FakeWebhook() { stop(); }
+
+void FakeWebhook::failNext(int calls) {
+  std::lock_guard lock(mutex_);
+  fail_next_ = calls;
+}
+
+std::vector<std::string> FakeWebhook::received() const {
+  std::lock_guard lock(mutex_);
+  return received_;
+}
+
+void FakeWebhook::addRoutes(httplib::Server& server) {
+  server.Post("/hook", [this](const httplib::Request& request, httplib::Response& response) {
+    std::lock_guard lock(mutex_);
+    if (fail_next_ > 0) {
+      --fail_next_;
+      response.status = 500;
+      return;
+    }
+    received_.push_back(request.body);
+    response.status = 204;
+  });
+}
+
 }  // namespace outpost::testing

@@ -156,4 +156,22 @@ class FakeDeliveryService final : public FakeService {
   std::map<std::string, int> cancels_;
 };
 
+// POST /hook: an alert webhook receiver (SPEC §5). Keeps each body it answered 204, in
+// order; failNext(n): the next n calls are answered 500 and not kept.
+class FakeWebhook final : public FakeService {
+ public:
+  FakeWebhook();
+  ~FakeWebhook() override;
+
+  std::string hookUrl() const { return url() + "/hook"; }
+  void failNext(int calls);
+  std::vector<std::string> received() const;
+
+ private:
+  void addRoutes(httplib::Server& server) override;
+
+  int fail_next_ = 0;                  // guarded by mutex_
+  std::vector<std::string> received_;  // guarded by mutex_
+};
+
 }  // namespace outpost::testing
