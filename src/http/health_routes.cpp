@@ -33,13 +33,7 @@ void HttpServer::routeHealth() {
     writeJson(response, unavailable ? 503 : 200, observability::healthJson(figures).dump());
   });
   server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
-    observability::ScrapeFigures figures{deps_.reliability()};
-    if (figures.reliability.database_available) {
-      auto sent =
-          deps_.store.read([](store::Connection& c) { return observability::countSentEvents(c); });
-      if (sent) figures.outbox_events_sent = *sent;
-    }
-    response.set_content(deps_.metrics.render(figures), kPrometheusContentType);
+    response.set_content(deps_.metrics.render(deps_.reliability()), kPrometheusContentType);
   });
   rejectOtherMethods("/health", "GET");
   rejectOtherMethods("/metrics", "GET");

@@ -108,8 +108,7 @@ class Exposition {
 
 using LabelList = std::vector<std::pair<std::string, std::string>>;
 
-void writeGauges(Exposition& out, const ScrapeFigures& now) {
-  const auto& reliability = now.reliability;
+void writeGauges(Exposition& out, const ReliabilityFigures& reliability) {
   out.family("outpost_circuit_breaker_state", "gauge",
              "1 for the state each circuit breaker is in, 0 for the others.");
   for (const auto& [breaker, state] : reliability.circuit_breaker_states) {
@@ -127,7 +126,7 @@ void writeGauges(Exposition& out, const ScrapeFigures& now) {
     out.family("outpost_outbox_events", "gauge", "Events in the outbox, by status.");
     const std::array<std::pair<const char*, std::int64_t>, 3> statuses = {
         {{"PENDING", reliability.stored.outbox_events_pending},
-         {"SENT", now.outbox_events_sent},
+         {"SENT", reliability.stored.outbox_events_sent},
          {"FAILED", reliability.stored.failed_event_count}}};
     for (const auto& [status, count] : statuses) {
       out.sample("outpost_outbox_events", LabelList{{"status", status}}, std::to_string(count));
@@ -192,7 +191,7 @@ void Metrics::httpRequest(const std::string& method, const std::string& route, i
   histogram.sum += seconds;
 }
 
-std::string Metrics::render(const ScrapeFigures& now) const {
+std::string Metrics::render(const ReliabilityFigures& now) const {
   Exposition out;
   writeGauges(out, now);
   std::lock_guard lock(mutex_);

@@ -17,12 +17,6 @@
 
 namespace outpost::observability {
 
-// What a scrape reads from the database and the breakers at that moment.
-struct ScrapeFigures {
-  ReliabilityFigures reliability;
-  std::int64_t outbox_events_sent = 0;  // SENT rows still kept (events.retention_ms)
-};
-
 // The route label of requests that matched no route: a bounded label however odd the path.
 inline constexpr const char* kUnmatchedRoute = "unmatched";
 
@@ -41,7 +35,7 @@ class Metrics {
   void httpRequest(const std::string& method, const std::string& route, int status, double seconds);
 
   // The whole exposition, every family with HELP and TYPE lines.
-  std::string render(const ScrapeFigures& now) const;
+  std::string render(const ReliabilityFigures& now) const;
 
  private:
   using Labels = std::vector<std::pair<std::string, std::string>>;

@@ -3,24 +3,21 @@
 namespace outpost::observability {
 namespace {
 
-std::int64_t count(store::Connection& connection, const char* sql) {
-  auto query = connection.prepare(sql);
-  query->executeStep();
-  return query->getColumn(0).getInt64();
+// A count kept by schema/006's triggers in figure_counts: one row, however big the file.
+std::int64_t keptCount(store::Connection& connection, const char* name) {
+  auto query = connection.prepare("SELECT n FROM figure_counts WHERE name = ?");
+  query->bind(1, name);
+  return query->executeStep() ? query->getColumn(0).getInt64() : 0;
 }
 
 }  // namespace
 
 StoredFigures readStoredFigures(store::Connection& connection) {
   StoredFigures figures;
-  // Each WHERE matches a partial index (outbox_pending, outbox_by_status,
-  // review_items_by_age), which answers the count.
-  figures.outbox_events_pending =
-      count(connection, "SELECT COUNT(*) FROM outbox_events WHERE status = 'PENDING'");
-  figures.failed_event_count =
-      count(connection, "SELECT COUNT(*) FROM outbox_events WHERE status = 'FAILED'");
-  figures.manual_review_queue_length =
-      count(connection, "SELECT COUNT(*) FROM review_items WHERE resolved_at IS NULL");
+  figures.outbox_events_pending = keptCount(connection, "outbox:PENDING");
+  figures.failed_event_count = keptCount(connection, "outbox:FAILED");
+  figures.manual_review_queue_length = keptCount(connection, "review:open");
+  figures.outbox_events_sent = keptCount(connection, "outbox:SENT");
   {
     auto last =
         connection.prepare("SELECT status FROM reconciliation_runs ORDER BY id DESC LIMIT 1");
@@ -32,10 +29,6 @@ StoredFigures readStoredFigures(store::Connection& connection) {
         breakers->getColumn(1).getString();
   }
   return figures;
-}
-
-std::int64_t countSentEvents(store::Connection& connection) {
-  return count(connection, "SELECT COUNT(*) FROM outbox_events WHERE status = 'SENT'");
 }
 
 std::map<std::string, std::string> configuredServices(const Config& config) {

@@ -1,7 +1,7 @@
-// The design's ReliabilityMetrics (SPEC §3 GET /health), gathered once for both faces of
-// it: the running node's /health and `outpost status` on the file. Counts come from
-// indexes (partial indexes on PENDING and FAILED events and on open review items), never
-// from a table scan, so that asking stays cheap however big the file grows.
+// The design's ReliabilityMetrics (SPEC §3 GET /health), gathered once for every face of
+// it: the running node's /health and /metrics, and `outpost status` on the file. Counts
+// are read from figure_counts, kept by triggers (schema/006), never counted at asking
+// time, so that asking stays cheap however big the file and the backlog grow.
 #pragma once
 
 #include <cstdint>
@@ -25,15 +25,13 @@ struct StoredFigures {
   std::int64_t outbox_events_pending = 0;
   std::int64_t failed_event_count = 0;
   std::int64_t manual_review_queue_length = 0;
+  std::int64_t outbox_events_sent = 0;  // SENT events still kept (events.retention_ms)
   std::optional<std::string> last_reconciliation_status;     // none before the first run
   std::map<std::string, std::string> stored_breaker_states;  // breaker_state, by name
 };
 
 // Throws SQLite::Exception; run it through Store::read or store::guard.
 StoredFigures readStoredFigures(store::Connection& connection);
-// SENT events still kept (GET /metrics only: the index answers it, but it grows with the
-// retention window). Throws SQLite::Exception.
-std::int64_t countSentEvents(store::Connection& connection);
 
 struct ReliabilityFigures {
   // delivery-service, product-service, events, database: OPEN, CLOSED, HALF_OPEN.

@@ -11,15 +11,15 @@ bool has(const std::string& text, const std::string& line) {
   return text.find("\n" + line + "\n") != std::string::npos;
 }
 
-ScrapeFigures someFigures() {
-  ScrapeFigures now;
-  now.reliability.circuit_breaker_states = {{"delivery-service", "OPEN"}, {"events", "CLOSED"}};
-  now.reliability.stored.outbox_events_pending = 7;
-  now.reliability.stored.failed_event_count = 2;
-  now.reliability.stored.manual_review_queue_length = 3;
-  now.reliability.reconciliation_status = "DEGRADED";
-  now.reliability.alerts = {{{"alert", "OUTBOX_BACKLOG"}}};
-  now.outbox_events_sent = 11;
+ReliabilityFigures someFigures() {
+  ReliabilityFigures now;
+  now.circuit_breaker_states = {{"delivery-service", "OPEN"}, {"events", "CLOSED"}};
+  now.stored.outbox_events_pending = 7;
+  now.stored.failed_event_count = 2;
+  now.stored.manual_review_queue_length = 3;
+  now.reconciliation_status = "DEGRADED";
+  now.alerts = {{{"alert", "OUTBOX_BACKLOG"}}};
+  now.stored.outbox_events_sent = 11;
   return now;
 }
 
@@ -43,7 +43,7 @@ TEST(MetricsTest, GaugesComeFromTheFiguresOfTheScrape) {
 TEST(MetricsTest, NothingIsSaidOfTheDatabaseContentsWhenItCannotBeRead) {
   Metrics metrics;
   auto figures = someFigures();
-  figures.reliability.database_available = false;
+  figures.database_available = false;
   const std::string text = metrics.render(figures);
   EXPECT_TRUE(has(text, "outpost_database_available 0"));
   EXPECT_EQ(text.find("outpost_outbox_events{"), std::string::npos);
