@@ -270,11 +270,13 @@ int serve(const Config& config) {
   resumeSagas(**store, clock, log);
   const auto gather_figures = [&] {
     observability::ReliabilityFigures figures;
+    // The read first: it may be the database breaker's trial, which closes it, and the
+    // states must say so rather than HALF_OPEN beside an available database.
+    auto stored =
+        (*store)->read([](store::Connection& c) { return observability::readStoredFigures(c); });
     for (const auto& [name, breaker] : breakers) {
       figures.circuit_breaker_states[name] = resilience::toString(breaker->state());
     }
-    auto stored =
-        (*store)->read([](store::Connection& c) { return observability::readStoredFigures(c); });
     figures.database_available = static_cast<bool>(stored);
     if (stored) figures.stored = *stored;
     figures.reconciliation_status =

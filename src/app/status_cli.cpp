@@ -8,6 +8,7 @@
 #include "observability/reliability.h"
 #include "store/connection.h"
 #include "store/errors.h"
+#include "store/migrations.h"
 
 namespace outpost::app {
 namespace {
@@ -36,7 +37,19 @@ observability::ReliabilityFigures figuresFrom(const Config& config,
   return figures;
 }
 
-// The alerts active when the node last checked; none from a file older than alerts.
+// A file this outpost has not migrated yet lacks tables the figures come from.
+std::optional<std::string> unmigratedSchema(const store::ConnectionOptions& connection_options) {
+  auto version = store::guard([&] {
+    store::Connection connection(connection_options);
+    return store::currentSchemaVersion(connection);
+  });
+  const int latest = store::latestSchemaVersion(store::embeddedMigrations());
+  if (!version || *version >= latest) return std::nullopt;
+  return "the file is at schema version " + std::to_string(*version) + ", this outpost reads " +
+         std::to_string(latest) + ": run 'outpost migrate' (or start the node) first";
+}
+
+// The alerts active when the node last checked.
 std::vector<nlohmann::json> storedAlerts(const store::ConnectionOptions& connection_options) {
   auto loaded = store::guard([&] {
     store::Connection connection(connection_options);
@@ -65,7 +78,7 @@ void printText(const Config& config, const observability::ReliabilityFigures& fi
   std::printf("manual review queue:        %lld\n",
               static_cast<long long>(figures.stored.manual_review_queue_length));
   std::printf("reconciliation (last run):  %s\n", figures.reconciliation_status.c_str());
-  std::printf("alerts:                     %s\n", figures.alerts.empty() ? "none" : "");
+  std::printf("alerts:%s\n", figures.alerts.empty() ? "                     none" : "");
   for (const auto& alert : figures.alerts) {
     std::printf("  %s since %s  %s\n", alert.value("alert", "").c_str(),
                 alert.value("raisedAt", "").c_str(), alert["details"].dump().c_str());
@@ -85,6 +98,7 @@ int runStatusCommand(const Config& config, const std::vector<std::string>& posit
   }
   store::ConnectionOptions connection_options{config.database, config.database_busy_timeout_ms,
                                               true, false, false};
+  if (auto behind = unmigratedSchema(connection_options)) return fail(*behind, 1);
   auto stored = store::guard([&] {
     store::Connection connection(connection_options);
     return observability::readStoredFigures(connection);

@@ -16,8 +16,10 @@ Prints the node's health figures as the database file has them: the circuit brea
 last stored states (the database breaker is never stored and always shows CLOSED; a
 file that cannot be read makes the status UNAVAILABLE), outbox events pending, failed
 events, the manual review queue, the last reconciliation run and the alerts active at
-the node's last check. --json prints the same object as GET /health. Reads only; works whether or not the node is running. Exit status:
-0 HEALTHY or DEGRADED, 1 when the file cannot be read (UNAVAILABLE), 2 bad usage.
+the node's last check (with their details as raised). --json prints the same object as
+GET /health. Reads only; works whether or not the node is running. Exit status: 0
+HEALTHY or DEGRADED, 1 when the file cannot be read (UNAVAILABLE) or is not migrated
+yet, 2 bad usage.
 )";
 
 int runStatusCommand(const Config& config, const std::vector<std::string>& positional,

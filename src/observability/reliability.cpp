@@ -3,21 +3,25 @@
 namespace outpost::observability {
 namespace {
 
-// A count kept by schema/006's triggers in figure_counts: one row, however big the file.
-std::int64_t keptCount(store::Connection& connection, const char* name) {
-  auto query = connection.prepare("SELECT n FROM figure_counts WHERE name = ?");
-  query->bind(1, name);
-  return query->executeStep() ? query->getColumn(0).getInt64() : 0;
+// The counts schema/006's triggers keep, read in one statement so that they are of one
+// moment (an event moving from PENDING to SENT is never counted twice or not at all).
+std::map<std::string, std::int64_t> keptCounts(store::Connection& connection) {
+  auto query = connection.prepare("SELECT name, n FROM figure_counts");
+  std::map<std::string, std::int64_t> counts;
+  while (query->executeStep())
+    counts[query->getColumn(0).getString()] = query->getColumn(1).getInt64();
+  return counts;
 }
 
 }  // namespace
 
 StoredFigures readStoredFigures(store::Connection& connection) {
   StoredFigures figures;
-  figures.outbox_events_pending = keptCount(connection, "outbox:PENDING");
-  figures.failed_event_count = keptCount(connection, "outbox:FAILED");
-  figures.manual_review_queue_length = keptCount(connection, "review:open");
-  figures.outbox_events_sent = keptCount(connection, "outbox:SENT");
+  auto counts = keptCounts(connection);
+  figures.outbox_events_pending = counts["outbox:PENDING"];
+  figures.failed_event_count = counts["outbox:FAILED"];
+  figures.manual_review_queue_length = counts["review:open"];
+  figures.outbox_events_sent = counts["outbox:SENT"];
   {
     auto last =
         connection.prepare("SELECT status FROM reconciliation_runs ORDER BY id DESC LIMIT 1");

@@ -11,6 +11,8 @@
 #include <regex>
 #include <set>
 
+#include "store/connection.h"
+#include "store/migrations.h"
 #include "support/eventually.h"
 #include "support/fake_services.h"
 #include "support/fauxqs.h"
@@ -119,7 +121,8 @@ TEST_F(Monitoring, FailedEventsAndTheReconciliationOutcomeFollowTheirCauses) {
 TEST_F(Monitoring, ADatabaseThatCannotBeReadIsUnavailableWith503) {
   start({{"OUTPOST_DATABASE_BUSY_TIMEOUT_MS", "200"},
          {"OUTPOST_BREAKERS_DATABASE_VOLUME_THRESHOLD", "2"},
-         {"OUTPOST_BREAKERS_DATABASE_RESET_TIMEOUT_MS", "500"}});
+         // Long enough that the checks below are done before the breaker's trial.
+         {"OUTPOST_BREAKERS_DATABASE_RESET_TIMEOUT_MS", "5000"}});
   EXPECT_EQ(health()["status"], "HEALTHY");
   {
     SQLite::Database holder(node_->database(), SQLite::OPEN_READWRITE);
@@ -134,7 +137,7 @@ TEST_F(Monitoring, ADatabaseThatCannotBeReadIsUnavailableWith503) {
               1);
     holder.exec("ROLLBACK");
   }
-  ASSERT_TRUE(eventually([&] { return health(0)["status"] == "HEALTHY"; }, seconds(5)))
+  ASSERT_TRUE(eventually([&] { return health(0)["status"] == "HEALTHY"; }, seconds(15)))
       << node_->logs();
 }
 
@@ -180,7 +183,19 @@ TEST_F(Monitoring, PromtoolAcceptsAScrapeAfterTrafficOfEveryKind) {
       seconds(10)))
       << node_->logs();
 
-  const std::string text = scrape();
+  // A request is counted once its answer is written, a moment after the client has it:
+  // the scrape is taken once the last request before it shows.
+  std::string text;
+  ASSERT_TRUE(eventually(
+      [&] {
+        text = scrape();
+        return sample(
+                   text,
+                   R"(outpost_http_requests_total{method="GET",route="/health",status="200"})") ==
+               1;
+      },
+      seconds(5)))
+      << text;
   writeFile(dir_.file("scrape.txt"), text);
   const std::string check = "promtool check metrics < " + dir_.file("scrape.txt") + " > " +
                             dir_.file("promtool.txt") + " 2>&1";
@@ -320,6 +335,25 @@ TEST_F(Monitoring, AlertsAreRaisedOnceAndClearedOnceAtTheWebhook) {
   EXPECT_EQ(lines("alert raised"), 2) << logs;
   EXPECT_EQ(lines("alert cleared"), 2) << logs;
   EXPECT_EQ(lines("alert webhook call failed; retrying"), 1) << logs;
+}
+
+TEST(MonitoringStatus, AFileNotYetMigratedIsNamedNotMisread) {
+  TempDir dir;
+  {
+    auto connection = store::openConnection({dir.file("old.db"), 2000});
+    ASSERT_TRUE(connection);
+    std::vector<store::Migration> up_to_five;
+    for (const auto& migration : store::embeddedMigrations()) {
+      if (migration.version <= 5) up_to_five.push_back(migration);
+    }
+    ASSERT_TRUE(store::migrate(**connection, up_to_five));
+  }
+  const RunResult status = runOutpost({"status"}, {{"OUTPOST_DATABASE", dir.file("old.db")}});
+  EXPECT_EQ(status.exit_status, 1);
+  EXPECT_NE(status.output.find("schema version 5"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("run 'outpost migrate'"), std::string::npos) << status.output;
+  ASSERT_EQ(runOutpost({"migrate"}, {{"OUTPOST_DATABASE", dir.file("old.db")}}).exit_status, 0);
+  EXPECT_EQ(runOutpost({"status"}, {{"OUTPOST_DATABASE", dir.file("old.db")}}).exit_status, 0);
 }
 
 }  // namespace
