@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "store/connection.h"
 #include "store/migrations.h"
@@ -121,8 +122,11 @@ TEST_F(Monitoring, FailedEventsAndTheReconciliationOutcomeFollowTheirCauses) {
 TEST_F(Monitoring, ADatabaseThatCannotBeReadIsUnavailableWith503) {
   start({{"OUTPOST_DATABASE_BUSY_TIMEOUT_MS", "200"},
          {"OUTPOST_BREAKERS_DATABASE_VOLUME_THRESHOLD", "2"},
+         // The alert checker's reads succeed meanwhile: any failed write must open it.
+         {"OUTPOST_BREAKERS_DATABASE_ERROR_THRESHOLD_PERCENTAGE", "1"},
          // Long enough that the checks below are done before the breaker's trial.
-         {"OUTPOST_BREAKERS_DATABASE_RESET_TIMEOUT_MS", "5000"}});
+         {"OUTPOST_BREAKERS_DATABASE_RESET_TIMEOUT_MS", "5000"},
+         {"OUTPOST_ALERTS_CHECK_INTERVAL_MS", "50"}});
   EXPECT_EQ(health()["status"], "HEALTHY");
   {
     SQLite::Database holder(node_->database(), SQLite::OPEN_READWRITE);
@@ -137,8 +141,29 @@ TEST_F(Monitoring, ADatabaseThatCannotBeReadIsUnavailableWith503) {
               1);
     holder.exec("ROLLBACK");
   }
-  ASSERT_TRUE(eventually([&] { return health(0)["status"] == "HEALTHY"; }, seconds(15)))
+  // Nothing here reads the database until its breaker has closed: the alert checker's own
+  // read is the trial. Its figures must then say CLOSED, not raise CIRCUIT_BREAKER_OPEN
+  // for a database that is back.
+  const auto databaseClosed = [&] {
+    std::istringstream lines(node_->logs());
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (line.find(R"("breaker":"database")") != std::string::npos &&
+          line.find(R"("msg":"circuit breaker CLOSED")") != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  };
+  ASSERT_TRUE(eventually(databaseClosed, seconds(15))) << node_->logs();
+  const auto checks = [&] {
+    return sample(scrape(), R"(outpost_job_runs_total{job="alerts",outcome="ok"})");
+  };
+  const double checked = checks();
+  ASSERT_TRUE(eventually([&] { return checks() >= checked + 3; }, seconds(10)));
+  EXPECT_EQ(countInFile("SELECT COUNT(*) FROM outbox_events WHERE event_type = 'ALERT_RAISED'"), 0)
       << node_->logs();
+  EXPECT_EQ(health()["status"], "HEALTHY");
 }
 
 TEST_F(Monitoring, PromtoolAcceptsAScrapeAfterTrafficOfEveryKind) {
