@@ -65,7 +65,8 @@ nlohmann::json startupFields(const Config& config, int port) {
       {"aws_credentials",
        config.events.credentials ? "from the environment" : "none: SNS/SQS requests go unsigned"},
       {"delivery_service", config.delivery_service.url ? "configured" : "not configured"},
-      {"product_service", config.product_service.url ? "configured" : "not configured"}};
+      {"product_service", config.product_service.url ? "configured" : "not configured"},
+      {"alerts_webhook", config.alerts.webhook_url ? "configured" : "not configured"}};
 }
 
 resilience::BreakerOptions breakerOptions(const std::string& name, const BreakerConfig& c) {
