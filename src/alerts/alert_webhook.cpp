@@ -3,23 +3,22 @@
 #include <algorithm>
 
 #include "alerts/alert_store.h"
+#include "jobs/job_pacing.h"
 
 namespace outpost::alerts {
 namespace {
 
-using std::chrono::milliseconds;
-
 // Nothing queued: the checker wakes this job when it queues a call; the poll is a backstop.
-constexpr milliseconds kIdleDelay(60000);
-// The database could not be read or written: look again soon.
-constexpr milliseconds kStoreTroubleDelay(1000);
+using jobs::kIdleDelay;
+using jobs::kStoreDownDelay;
+using std::chrono::milliseconds;
 
 }  // namespace
 
 milliseconds AlertWebhook::runPass(const std::function<bool()>& stop_requested) {
   while (!stop_requested()) {
     auto next = deps_.store.read([](store::Connection& c) { return oldestWebhookCall(c); });
-    if (!next) return kStoreTroubleDelay;
+    if (!next) return kStoreDownDelay;
     if (!*next) return kIdleDelay;
     const WebhookCall call = **next;
     const std::int64_t now = deps_.clock.wallMillis();
@@ -49,7 +48,7 @@ milliseconds AlertWebhook::runPass(const std::function<bool()>& stop_requested) 
       }
       return okStatus();
     });
-    if (!written) return kStoreTroubleDelay;
+    if (!written) return kStoreDownDelay;
     if (done) continue;
     const nlohmann::json fields = {{"attempts", attempts}, {"error", answer.error}};
     if (give_up) {

@@ -18,48 +18,46 @@ int fail(const std::string& message, int status) {
   return status;
 }
 
+// What `outpost status` reads from the file, through one read-only connection. A file this
+// outpost has not migrated yet lacks tables the figures come from: only its version is read.
+struct FileSnapshot {
+  int schema_version = 0;
+  observability::StoredFigures figures;
+  std::vector<alerts::ActiveAlert> alerts;  // active at the node's last check
+};
+
+Result<FileSnapshot> readFile(const store::ConnectionOptions& connection_options, int latest) {
+  auto connection = store::openConnection(connection_options);
+  if (!connection) return connection.error();
+  auto version = store::currentSchemaVersion(**connection);
+  if (!version) return version.error();
+  FileSnapshot snapshot{*version, {}, {}};
+  if (*version < latest) return snapshot;
+  return store::guard([&] {
+    snapshot.figures = observability::readStoredFigures(**connection);
+    snapshot.alerts = alerts::loadActiveAlerts(**connection);
+    return snapshot;
+  });
+}
+
 observability::ReliabilityFigures figuresFrom(const Config& config,
-                                              const Result<observability::StoredFigures>& stored) {
+                                              const Result<FileSnapshot>& file) {
   observability::ReliabilityFigures figures;
-  figures.database_available = static_cast<bool>(stored);
+  figures.database_available = static_cast<bool>(file);
   for (const auto& [name, settings] : config.breakers) {
     figures.circuit_breaker_states[name] = "CLOSED";  // until the file says otherwise
   }
-  if (stored) {
-    figures.stored = *stored;
-    for (const auto& [name, state] : stored->stored_breaker_states) {
+  if (file) {
+    figures.stored = file->figures;
+    for (const auto& [name, state] : file->figures.stored_breaker_states) {
       figures.circuit_breaker_states[name] = state;
     }
     figures.reconciliation_status =
-        stored->last_reconciliation_status.value_or(observability::kHealthy);
+        file->figures.last_reconciliation_status.value_or(observability::kHealthy);
+    for (const auto& alert : file->alerts) figures.alerts.push_back(alerts::alertJson(alert));
   }
   figures.services = observability::configuredServices(config);
   return figures;
-}
-
-// A file this outpost has not migrated yet lacks tables the figures come from.
-std::optional<std::string> unmigratedSchema(const store::ConnectionOptions& connection_options) {
-  auto version = store::guard([&] {
-    store::Connection connection(connection_options);
-    return store::currentSchemaVersion(connection);
-  });
-  const int latest = store::latestSchemaVersion(store::embeddedMigrations());
-  if (!version || *version >= latest) return std::nullopt;
-  return "the file is at schema version " + std::to_string(*version) + ", this outpost reads " +
-         std::to_string(latest) + ": run 'outpost migrate' (or start the node) first";
-}
-
-// The alerts active when the node last checked.
-std::vector<nlohmann::json> storedAlerts(const store::ConnectionOptions& connection_options) {
-  auto loaded = store::guard([&] {
-    store::Connection connection(connection_options);
-    return alerts::loadActiveAlerts(connection);
-  });
-  std::vector<nlohmann::json> shown;
-  if (loaded) {
-    for (const auto& alert : *loaded) shown.push_back(alerts::alertJson(alert));
-  }
-  return shown;
 }
 
 void printText(const Config& config, const observability::ReliabilityFigures& figures,
@@ -98,17 +96,19 @@ int runStatusCommand(const Config& config, const std::vector<std::string>& posit
   }
   store::ConnectionOptions connection_options{config.database, config.database_busy_timeout_ms,
                                               true, false, false};
-  if (auto behind = unmigratedSchema(connection_options)) return fail(*behind, 1);
-  auto stored = store::guard([&] {
-    store::Connection connection(connection_options);
-    return observability::readStoredFigures(connection);
-  });
-  auto figures = figuresFrom(config, stored);
-  if (stored) figures.alerts = storedAlerts(connection_options);
+  const int latest = store::latestSchemaVersion(store::embeddedMigrations());
+  const auto file = readFile(connection_options, latest);
+  if (file && file->schema_version < latest) {
+    return fail("the file is at schema version " + std::to_string(file->schema_version) +
+                    ", this outpost reads " + std::to_string(latest) +
+                    ": run 'outpost migrate' (or start the node) first",
+                1);
+  }
+  const auto figures = figuresFrom(config, file);
   if (options.contains("--json")) {
     std::printf("%s\n", observability::healthJson(figures).dump(2).c_str());
   } else {
-    printText(config, figures, stored ? "" : stored.error().message);
+    printText(config, figures, file ? "" : file.error().message);
   }
   return figures.database_available ? 0 : 1;
 }

@@ -1,5 +1,5 @@
-// How the passes over durable jobs (delivery initiation, compensation, re-checks) pace
-// themselves, so that every such job behaves alike.
+// How the passes over durable jobs (delivery initiation, compensation, re-checks, alert
+// webhook calls) pace themselves, so that every such job behaves alike.
 #pragma once
 
 #include <chrono>

@@ -20,22 +20,21 @@ constexpr const char* kJobRuns = "outpost_job_runs_total";
 constexpr const char* kHttpRequests = "outpost_http_requests_total";
 constexpr const char* kHttpDuration = "outpost_http_request_duration_seconds";
 
-struct Family {
+struct Counter {
   const char* name;
-  const char* type;
   const char* help;
 };
 
 // Counters in the order they are written; those without labels always show a sample.
 constexpr std::array kCounters = {
-    Family{kOrdersCreated, "counter", "Orders created (201), idempotent replays not counted."},
-    Family{kEventsSent, "counter", "Outbox events every configured destination accepted."},
-    Family{kEventsFailed, "counter",
-           "Outbox events given up on (FAILED) after events.max_retries rejections."},
-    Family{kDeliveryRetries, "counter", "Delivery initiations scheduled for another attempt."},
-    Family{kBreakerTransitions, "counter", "Circuit breaker state changes, by breaker and state."},
-    Family{kJobRuns, "counter", "Background job passes, by job and outcome (ok, error)."},
-    Family{kHttpRequests, "counter", "HTTP requests answered, by method, route and status."},
+    Counter{kOrdersCreated, "Orders created (201), idempotent replays not counted."},
+    Counter{kEventsSent, "Outbox events every configured destination accepted."},
+    Counter{kEventsFailed,
+            "Outbox events given up on (FAILED) after events.max_retries rejections."},
+    Counter{kDeliveryRetries, "Delivery initiations scheduled for another attempt."},
+    Counter{kBreakerTransitions, "Circuit breaker state changes, by breaker and state."},
+    Counter{kJobRuns, "Background job passes, by job and outcome (ok, error)."},
+    Counter{kHttpRequests, "HTTP requests answered, by method, route and status."},
 };
 
 std::string escapeLabelValue(const std::string& value) {
@@ -196,7 +195,7 @@ std::string Metrics::render(const ReliabilityFigures& now) const {
   writeGauges(out, now);
   std::lock_guard lock(mutex_);
   for (const auto& family : kCounters) {
-    out.family(family.name, family.type, family.help);
+    out.family(family.name, "counter", family.help);
     auto series = counters_.find(family.name);
     if (series == counters_.end()) continue;
     for (const auto& [labels, value] : series->second) {

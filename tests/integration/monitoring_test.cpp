@@ -321,6 +321,15 @@ TEST_F(Monitoring, AlertsAreRaisedOnceAndClearedOnceAtTheWebhook) {
   for (const auto& alert : raised["alerts"]) active.insert(alert["alert"]);
   EXPECT_EQ(active, (std::set<std::string>{"CIRCUIT_BREAKER_OPEN", "MANUAL_REVIEW_BACKLOG"}))
       << raised;
+  // The operator on the box reads the same alerts from the file.
+  const RunResult status =
+      runOutpost({"status", "--json"}, {{"OUTPOST_DATABASE", node_->database()}});
+  const json offline = json::parse(status.output, nullptr, false);
+  ASSERT_TRUE(offline.is_object()) << status.output;
+  std::set<std::string> stored;
+  for (const auto& alert : offline["alerts"]) stored.insert(alert["alert"]);
+  EXPECT_EQ(stored, active) << status.output;
+  EXPECT_EQ(offline["status"], "DEGRADED");
   const json body = json::parse(webhook.received().front());
   EXPECT_EQ(body["nodeId"], "test-node");
   EXPECT_TRUE(body["at"].is_string());

@@ -197,12 +197,7 @@ TEST_F(Compensation, ADeliveryWhoseAnswerWasLostIsFoundByItsKeyAndCancelled) {
     c.exec("UPDATE jobs SET attempts = 1, last_error = 'timed out'");
     return okStatus();
   }));
-  http_.respond = [](const std::string& method, const std::string& path) {
-    if (method == "POST" && path == "/deliveries") {
-      return ScriptedDelivery::answer(201, {{"id", "dlv-lost"}, {"status", "CREATED"}});
-    }
-    return ScriptedDelivery::answer(200, {{"id", "dlv-lost"}, {"status", "CANCELLED"}});
-  };
+  http_.respond = ScriptedDelivery::knowsDelivery("dlv-lost");
   saga::Compensator compensator = makeCompensator();
   auto cancelled = compensator.cancel(id, "x");
   ASSERT_TRUE(cancelled);
@@ -215,12 +210,7 @@ TEST_F(Compensation, ADeliveryWhoseAnswerWasLostIsFoundByItsKeyAndCancelled) {
 
 TEST_F(Compensation, AnInitiationLeftFromBeforeARestartMayHaveMadeADelivery) {
   const std::string id = newOrder();
-  http_.respond = [](const std::string& method, const std::string& path) {
-    if (method == "POST" && path == "/deliveries") {
-      return ScriptedDelivery::answer(201, {{"id", "dlv-9"}, {"status", "CREATED"}});
-    }
-    return ScriptedDelivery::answer(200, {{"id", "dlv-9"}, {"status", "CANCELLED"}});
-  };
+  http_.respond = ScriptedDelivery::knowsDelivery("dlv-9");
   // This process started after the order was taken: its first attempt may have been in
   // flight when the earlier process died.
   saga::Compensator compensator = makeCompensator(&client_, clock_.wallMillis() + 1);
@@ -314,12 +304,7 @@ TEST_F(Compensation, StartUpResumesInterruptedSagas) {
 TEST_F(Compensation, AnOrderWhoseCallOutcomeWasNotRecordedIsLookedUp) {
   const std::string id = newOrder();
   order_calls_.markUnrecorded(id);  // a delivery answered, but the database was down
-  http_.respond = [](const std::string& method, const std::string& path) {
-    if (method == "POST" && path == "/deliveries") {
-      return ScriptedDelivery::answer(201, {{"id", "dlv-u"}, {"status", "CREATED"}});
-    }
-    return ScriptedDelivery::answer(200, {});
-  };
+  http_.respond = ScriptedDelivery::knowsDelivery("dlv-u");
   saga::Compensator compensator = makeCompensator();
   ASSERT_TRUE(compensator.cancel(id, "x"));
   EXPECT_EQ(http_.count("POST /deliveries/dlv-u/cancel"), 1);
@@ -334,12 +319,7 @@ TEST_F(Compensation, AnApprovedRestartStillRemembersEarlierAttempts) {
   }));
   review::ReviewService reviews(*store_, clock_, random_, "node-1", {});
   ASSERT_TRUE(reviews.resolve(id, {review::ReviewAction::kApprove, ""}));
-  http_.respond = [](const std::string& method, const std::string& path) {
-    if (method == "POST" && path == "/deliveries") {
-      return ScriptedDelivery::answer(201, {{"id", "dlv-a"}, {"status", "CREATED"}});
-    }
-    return ScriptedDelivery::answer(200, {});
-  };
+  http_.respond = ScriptedDelivery::knowsDelivery("dlv-a");
   saga::Compensator compensator = makeCompensator();
   ASSERT_TRUE(compensator.cancel(id, "x"));
   EXPECT_EQ(http_.count("POST /deliveries"), 1);  // a timed-out attempt may have made one

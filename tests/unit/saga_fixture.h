@@ -35,13 +35,23 @@ class ScriptedDelivery final : public clients::HttpClient {
     return static_cast<int>(std::count(calls.begin(), calls.end(), call));
   }
 
-  std::function<clients::HttpResponse(const std::string&, const std::string&)> respond =
-      [](const std::string&, const std::string&) { return answer(500, "{}"); };
+  using Respond = std::function<clients::HttpResponse(const std::string&, const std::string&)>;
+  Respond respond = [](const std::string&, const std::string&) { return answer(500, "{}"); };
   std::vector<std::string> calls;
 
   static clients::HttpResponse answer(int status, const nlohmann::json& body) {
     return {clients::classifyStatus(status), status, body.dump(),
             status / 100 == 2 ? "" : "HTTP " + std::to_string(status), false};
+  }
+  // A service that holds delivery `id` for the order: POST /deliveries (a look-up by the
+  // order's key) answers with it, and every other call, such as its cancel, succeeds.
+  static Respond knowsDelivery(const std::string& id) {
+    return [id](const std::string& method, const std::string& path) {
+      if (method == "POST" && path == "/deliveries") {
+        return answer(201, {{"id", id}, {"status", "CREATED"}});
+      }
+      return answer(200, {{"id", id}, {"status", "CANCELLED"}});
+    };
   }
   static clients::HttpResponse refused() {
     return {clients::CallClass::kRetriable, 0, "", "connection refused", false};
