@@ -5,6 +5,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "common/json_parse.h"
 #include "orders/order_json.h"
 
 namespace outpost::clients {
@@ -20,7 +21,7 @@ std::string pathSegment(const std::string& text) {
 }
 
 std::optional<std::string> stringField(const std::string& body, const char* name) {
-  const auto parsed = json::parse(body, nullptr, false);
+  const auto parsed = parseJsonOrDiscarded(body);
   if (!parsed.is_object()) return std::nullopt;
   auto it = parsed.find(name);
   if (it == parsed.end() || !it->is_string() || it->get_ref<const std::string&>().empty()) {

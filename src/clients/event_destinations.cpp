@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "clients/aws_xml.h"
+#include "common/json_parse.h"
 
 namespace outpost::clients {
 namespace {
@@ -332,7 +333,7 @@ PublishOutcome SqsQueue::send(const std::vector<EventMessage>& messages) {
   // Envelopes are valid UTF-8 (we wrote them); replacing never throws whatever the bytes.
   request.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   const HttpResponse response = http_.send(request);
-  const json answer = json::parse(response.body, nullptr, false);
+  const json answer = parseJsonOrDiscarded(response.body);
   if (response.call_class != CallClass::kSuccess) {
     const bool is_error = answer.is_object();
     return rejectedRequest(

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_parse.h"
+
 namespace outpost::clients {
 namespace {
 
@@ -32,7 +34,7 @@ AvailabilityAnswer ProductClient::check(const std::vector<std::string>& product_
   const HttpResponse response = http_.send(request);
   AvailabilityAnswer answer{response.call_class, {}, response.error, response.timed_out};
   if (response.call_class != CallClass::kSuccess) return answer;
-  const json parsed = json::parse(response.body, nullptr, false);
+  const json parsed = parseJsonOrDiscarded(response.body);
   bool well_formed = parsed.is_array();
   if (well_formed) {
     for (const auto& entry : parsed)

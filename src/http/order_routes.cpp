@@ -22,7 +22,7 @@ bool isOrderId(const std::string& id) {
 Result<std::optional<std::string>> readIdempotencyKey(const httplib::Request& request) {
   if (!request.has_header("Idempotency-Key")) return std::optional<std::string>();
   std::string key = request.get_header_value("Idempotency-Key");
-  if (key.empty() || key.size() > idempotency::kMaxKeyLength) {
+  if (key.empty() || utf8Length(key) > idempotency::kMaxKeyLength) {
     return Error(ErrorKind::kInvalidArgument, "Idempotency-Key must be 1 to 255 characters",
                  {{"Idempotency-Key", "must be 1 to 255 characters"}});
   }

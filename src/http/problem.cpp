@@ -44,6 +44,10 @@ const char* problemTitle(int status) {
       return "URI Too Long";
     case 415:
       return "Unsupported Media Type";
+    case 416:
+      return "Range Not Satisfiable";
+    case 417:
+      return "Expectation Failed";
     case 422:
       return "Unprocessable Content";
     case 431:
@@ -69,14 +73,22 @@ std::string problemType(int status) {
       return "urn:outpost:problem:not-found";
     case 405:
       return "urn:outpost:problem:method-not-allowed";
+    case 408:
+      return "urn:outpost:problem:request-timeout";
     case 409:
       return "urn:outpost:problem:conflict";
     case 413:
       return "urn:outpost:problem:body-too-large";
+    case 414:
+      return "urn:outpost:problem:uri-too-long";
     case 415:
       return "urn:outpost:problem:unsupported-media-type";
+    case 417:
+      return "urn:outpost:problem:expectation-failed";
     case 422:
       return "urn:outpost:problem:unprocessable";
+    case 431:
+      return "urn:outpost:problem:headers-too-large";
     case 503:
       return "urn:outpost:problem:unavailable";
     default:

@@ -1,7 +1,9 @@
 #include "http/query.h"
 
+#include <cctype>
 #include <charconv>
 
+#include "common/json_parse.h"
 #include "http/problem.h"
 
 namespace outpost::http {
@@ -57,8 +59,11 @@ Result<PageQuery> parsePageQuery(const httplib::Request& request, const PageQuer
 
 namespace {
 
+// Media types are case-insensitive (RFC 9110 §8.3.1): "Application/JSON; charset=utf-8".
 bool isJsonMediaType(const std::string& content_type) {
-  const std::string media = content_type.substr(0, content_type.find(';'));
+  std::string media = content_type.substr(0, content_type.find(';'));
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.pop_back();
+  for (char& c : media) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return media == "application/json" || (media.size() > 5 && media.ends_with("+json"));
 }
 
@@ -69,8 +74,10 @@ Result<nlohmann::json> readJsonBody(const httplib::Request& request) {
       !isJsonMediaType(request.get_header_value("Content-Type"))) {
     return Error::invalidArgument("Content-Type must be application/json");
   }
-  nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
-  if (body.is_discarded()) return Error::invalidArgument("the request body is not valid JSON");
+  auto body = parseJson(request.body);
+  if (!body && body.error().fields.empty()) {
+    return Error::invalidArgument("the request body is not valid JSON: " + body.error().message);
+  }
   return body;
 }
 

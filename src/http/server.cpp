@@ -11,22 +11,27 @@
 namespace outpost::http {
 namespace {
 
-constexpr std::size_t kMaxBodyBytes = 64 * 1024;
 // Each keep-alive connection holds a worker, so the pool must exceed the connections a
 // busy shop opens at once, or the extra connections starve unseen.
 constexpr std::size_t kWorkerThreads = 128;
 constexpr int kListenBacklog = 1024;
-// A stalled client holds its worker for up to the read timeout and then, after the error
-// answer, for the keep-alive wait: together they stay within SPEC §8's 5 s.
-constexpr time_t kRequestReadTimeoutSeconds = 3;
-constexpr time_t kKeepAliveTimeoutSeconds = 2;
+// SPEC §8: a request's headers and body must all arrive within 5 s of its first byte.
+constexpr std::chrono::seconds kRequestDeadline{5};
+constexpr std::chrono::seconds kKeepAliveIdle{2};
+constexpr std::chrono::seconds kWriteTimeout{3};
 constexpr std::size_t kKeepAliveMaxRequests = 100000;
 
+// The token of "Authorization: Bearer <token>", exactly as sent; the scheme's name is
+// case-insensitive (RFC 9110 §11.1). Empty when the header is missing or another scheme.
 std::string bearerToken(const httplib::Request& request) {
   const std::string header = request.get_header_value("Authorization");
-  constexpr std::string_view kScheme = "Bearer ";
-  if (header.size() <= kScheme.size() || header.compare(0, kScheme.size(), kScheme) != 0) return {};
-  return header.substr(kScheme.size());
+  const auto space = header.find(' ');
+  if (space == std::string::npos ||
+      !equalsIgnoreCase(std::string_view(header).substr(0, space), "Bearer")) {
+    return {};
+  }
+  const auto token = header.find_first_not_of(' ', space);
+  return token == std::string::npos ? std::string() : header.substr(token);
 }
 
 bool startsWith(const std::string& text, std::string_view prefix) {
@@ -67,7 +72,7 @@ std::string routeLabel(const httplib::Request& request) {
 
 }  // namespace
 
-HttpServer::HttpServer(HttpDependencies deps) : deps_(deps) {
+HttpServer::HttpServer(HttpDependencies deps) : deps_(deps), server_(connectionOptions()) {
   configureLimits();
   configureErrorHandling();
   configureRequestMetrics();
@@ -77,15 +82,28 @@ HttpServer::HttpServer(HttpDependencies deps) : deps_(deps) {
   routeReviews();
 }
 
+ConnectionOptions HttpServer::connectionOptions() {
+  ConnectionOptions options;
+  options.request_deadline = kRequestDeadline;
+  options.keep_alive_idle = kKeepAliveIdle;
+  options.write_timeout = kWriteTimeout;
+  // The default of 5 requests per connection makes busy tills reconnect all the time.
+  options.max_requests_per_connection = kKeepAliveMaxRequests;
+  options.on_refused = [this](const std::string& method, int status, double seconds) {
+    deps_.metrics.httpRequest(methodLabel(method), observability::kUnmatchedRoute, status, seconds);
+  };
+  return options;
+}
+
 void HttpServer::configureLimits() {
   server_.new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
   // Off by default in cpp-httplib: Nagle plus delayed ACK adds ~40 ms to every answer.
   server_.set_tcp_nodelay(true);
-  server_.set_payload_max_length(kMaxBodyBytes);
-  server_.set_read_timeout(kRequestReadTimeoutSeconds, 0);
-  server_.set_write_timeout(kRequestReadTimeoutSeconds, 0);
-  server_.set_keep_alive_timeout(kKeepAliveTimeoutSeconds);
-  // The default of 5 requests per connection makes busy tills reconnect all the time.
+  // GuardedServer reads the requests and applies every limit itself (ConnectionOptions);
+  // what is set here is what cpp-httplib still uses: the socket's send timeout, and the
+  // Keep-Alive header of each answer.
+  server_.set_write_timeout(kWriteTimeout);
+  server_.set_keep_alive_timeout(kKeepAliveIdle.count());
   server_.set_keep_alive_max_count(kKeepAliveMaxRequests);
   server_.set_socket_options([this](int fd) {
     // SO_REUSEADDR, not cpp-httplib's SO_REUSEPORT: a second node on the same port must
@@ -101,9 +119,8 @@ void HttpServer::configureErrorHandling() {
   server_.set_error_handler(httplib::Server::HandlerWithResponse(
       [](const httplib::Request&, httplib::Response& response) -> HandlerResponse {
         if (!response.body.empty()) return HandlerResponse::Unhandled;
-        const std::string detail = response.status == 404   ? "no such resource"
-                                   : response.status == 413 ? "request body exceeds 64 KiB"
-                                                            : problemTitle(response.status);
+        const std::string detail =
+            response.status == 404 ? "no such resource" : problemTitle(response.status);
         writeProblem(response, response.status, detail);
         return HandlerResponse::Handled;
       }));
@@ -209,6 +226,7 @@ void HttpServer::stop() {
   // keep-alive connections to close after their current request.
   ::shutdown(listen_fd_, SHUT_RDWR);
   server_.stop();
+  server_.closeConnections();
 }
 
 }  // namespace outpost::http

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 
+#include "http/guarded_server.h"
 #include "observability/logger.h"
 #include "observability/metrics.h"
 #include "observability/reliability.h"
@@ -47,6 +48,7 @@ class HttpServer {
   void stop();
 
  private:
+  ConnectionOptions connectionOptions();
   void configureLimits();
   void configureErrorHandling();
   void configureRequestMetrics();
@@ -58,7 +60,7 @@ class HttpServer {
   bool authorize(const httplib::Request& request, httplib::Response& response) const;
 
   HttpDependencies deps_;
-  httplib::Server server_;
+  GuardedServer server_;
   int listen_fd_ = -1;
   std::mutex stop_mutex_;
   bool stop_requested_ = false;

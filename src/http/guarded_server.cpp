@@ -1,0 +1,279 @@
+#include "http/guarded_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "http/problem.h"
+
+namespace outpost::http {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr std::size_t kReceiveChunk = 16 * 1024;
+// What a lingering close reads at most before it gives up on a client that keeps sending.
+constexpr std::size_t kMaxLingerBytes = 1024 * 1024;
+constexpr const char* kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+enum class Wait { kReady, kTimedOut, kClosing };
+
+int millisecondsUntil(SteadyClock::time_point deadline) {
+  const auto left =
+      std::chrono::ceil<std::chrono::milliseconds>(deadline - SteadyClock::now()).count();
+  return static_cast<int>(std::clamp<std::int64_t>(left, 0, 60'000));
+}
+
+void addressOf(const sockaddr_storage& address, std::string& ip, int& port) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (address.ss_family == AF_INET6) {
+    const auto& v6 = reinterpret_cast<const sockaddr_in6&>(address);
+    inet_ntop(AF_INET6, &v6.sin6_addr, text, sizeof text);
+    port = ntohs(v6.sin6_port);
+  } else {
+    const auto& v4 = reinterpret_cast<const sockaddr_in&>(address);
+    inet_ntop(AF_INET, &v4.sin_addr, text, sizeof text);
+    port = ntohs(v4.sin_port);
+  }
+  ip = text;
+}
+
+// One accepted socket: buffered reading of whole requests, and writing with a timeout.
+class Connection {
+ public:
+  struct Read {
+    enum Kind { kRequest, kRefused, kEnded } kind;
+    RequestError error;  // for kRefused
+  };
+
+  Connection(int fd, const ConnectionOptions& options, int wake_fd)
+      : fd_(fd), options_(options), wake_fd_(wake_fd) {}
+
+  // Reads the next request into `parser`: kEnded when the client closed, stayed idle past
+  // the keep-alive wait, or the server is closing connections; kRefused when the request
+  // is one the node does not take or missed its deadline.
+  Read readRequest(RequestParser& parser) {
+    if (buffer_.empty()) {
+      if (wait(POLLIN, SteadyClock::now() + options_.keep_alive_idle, true) != Wait::kReady ||
+          !receive()) {
+        return {Read::kEnded, {}};
+      }
+    }
+    started_ = SteadyClock::now();
+    const auto deadline = started_ + options_.request_deadline;
+    while (true) {
+      buffer_.erase(0, parser.feed(buffer_));
+      switch (parser.state()) {
+        case RequestParser::State::kComplete:
+          return {Read::kRequest, {}};
+        case RequestParser::State::kFailed:
+          return {Read::kRefused, parser.error()};
+        case RequestParser::State::kHeadersComplete:
+          if (!send(kContinue, std::strlen(kContinue))) return {Read::kEnded, {}};
+          continue;
+        case RequestParser::State::kIncomplete:
+          break;
+      }
+      const Wait waited = wait(POLLIN, deadline, true);
+      if (waited == Wait::kTimedOut) return {Read::kRefused, timedOut()};
+      if (waited == Wait::kClosing || !receive()) return {Read::kEnded, {}};
+    }
+  }
+
+  // Writes all of `data`, waiting at most the write timeout for the client to take it.
+  bool send(const char* data, std::size_t size) {
+    const auto deadline = SteadyClock::now() + options_.write_timeout;
+    while (size > 0) {
+      const ssize_t sent = ::send(fd_, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (sent > 0) {
+        data += sent;
+        size -= static_cast<std::size_t>(sent);
+      } else if (sent < 0 && errno == EINTR) {
+        continue;
+      } else if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (wait(POLLOUT, deadline, false) != Wait::kReady) return false;
+      } else {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  bool writable() {
+    return wait(POLLOUT, SteadyClock::now() + options_.write_timeout, false) == Wait::kReady;
+  }
+
+  // Answers a refused request and leaves the connection to be closed.
+  void refuse(const RequestError& error, const std::string& method) {
+    const std::string answer = refusalAnswer(error, method == "HEAD");
+    send(answer.data(), answer.size());
+    linger_ = true;
+    if (options_.on_refused) {
+      options_.on_refused(method, error.status,
+                          std::chrono::duration<double>(SteadyClock::now() - started_).count());
+    }
+  }
+
+  // Closes the socket. When the client may still be sending (a refused request, pipelined
+  // requests after the last answer), the node first closes its own side and reads on for a
+  // moment: closing with unread bytes would reset the connection, and a reset can destroy
+  // the answer before the client reads it.
+  void close() {
+    if (linger_ || !buffer_.empty()) {
+      ::shutdown(fd_, SHUT_WR);
+      const auto deadline = SteadyClock::now() + options_.linger;
+      std::size_t drained = 0;
+      char scratch[4096];
+      while (drained < kMaxLingerBytes && wait(POLLIN, deadline, false) == Wait::kReady) {
+        const ssize_t got = ::recv(fd_, scratch, sizeof scratch, 0);
+        if (got <= 0) break;
+        drained += static_cast<std::size_t>(got);
+      }
+    }
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+  }
+
+  void peer(std::string& ip, int& port) const { address(&getpeername, ip, port); }
+  void local(std::string& ip, int& port) const { address(&getsockname, ip, port); }
+  int fd() const { return fd_; }
+
+ private:
+  // Waits for `events` on the socket until `deadline`. With `stop_on_close`, a server
+  // closing its connections ends the wait too; a write in progress is not cut short.
+  Wait wait(short events, SteadyClock::time_point deadline, bool stop_on_close) const {
+    while (true) {
+      pollfd fds[2] = {{fd_, events, 0}, {wake_fd_, POLLIN, 0}};
+      const int ready = ::poll(fds, stop_on_close ? 2 : 1, millisecondsUntil(deadline));
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready < 0) return Wait::kClosing;
+      if (stop_on_close && fds[1].revents != 0) return Wait::kClosing;
+      if (fds[0].revents != 0) return Wait::kReady;  // an error or hang-up shows in recv/send
+      if (SteadyClock::now() >= deadline) return Wait::kTimedOut;
+    }
+  }
+
+  // Appends what the socket has to buffer_; false when the client closed or it failed.
+  bool receive() {
+    const std::size_t old_size = buffer_.size();
+    buffer_.resize(old_size + kReceiveChunk);
+    ssize_t got;
+    do {
+      got = ::recv(fd_, buffer_.data() + old_size, kReceiveChunk, 0);
+    } while (got < 0 && errno == EINTR);
+    buffer_.resize(old_size + static_cast<std::size_t>(std::max<ssize_t>(got, 0)));
+    return got > 0;
+  }
+
+  RequestError timedOut() const {
+    return {408, "the request did not arrive in full within " +
+                     std::to_string(options_.request_deadline.count()) + " ms"};
+  }
+
+  using NameFunction = int (*)(int, sockaddr*, socklen_t*);
+  void address(NameFunction name, std::string& ip, int& port) const {
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    if (name(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+      addressOf(address, ip, port);
+    }
+  }
+
+  int fd_;
+  const ConnectionOptions& options_;
+  int wake_fd_;
+  std::string buffer_;  // received and not yet parsed: the start of the next request
+  SteadyClock::time_point started_{};
+  bool linger_ = false;
+};
+
+// What cpp-httplib reads a request from: the normalized request in memory. Answers go
+// straight to the connection.
+class ReplayStream final : public httplib::Stream {
+ public:
+  ReplayStream(std::string request, Connection& connection)
+      : request_(std::move(request)), connection_(connection) {}
+
+  bool is_readable() const override { return offset_ < request_.size(); }
+  bool is_writable() const override { return connection_.writable(); }
+  ssize_t read(char* ptr, size_t size) override {
+    const std::size_t n = std::min(size, request_.size() - offset_);
+    std::memcpy(ptr, request_.data() + offset_, n);
+    offset_ += n;
+    return static_cast<ssize_t>(n);
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    return connection_.send(ptr, size) ? static_cast<ssize_t>(size) : -1;
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    connection_.peer(ip, port);
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    connection_.local(ip, port);
+  }
+  socket_t socket() const override { return connection_.fd(); }
+
+ private:
+  std::string request_;
+  std::size_t offset_ = 0;
+  Connection& connection_;
+};
+
+}  // namespace
+
+std::string refusalAnswer(const RequestError& error, bool head_request) {
+  httplib::Response response;
+  writeProblem(response, error.status, error.detail);
+  if (error.status == 415) response.set_header("Accept-Encoding", "identity");
+  std::string out =
+      "HTTP/1.1 " + std::to_string(error.status) + " " + problemTitle(error.status) + "\r\n";
+  for (const auto& [name, value] : response.headers) out += name + ": " + value + "\r\n";
+  out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
+  out += "Connection: close\r\n\r\n";
+  if (!head_request) out += response.body;
+  return out;
+}
+
+GuardedServer::GuardedServer(ConnectionOptions options)
+    : options_(std::move(options)), wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+
+GuardedServer::~GuardedServer() {
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+void GuardedServer::closeConnections() {
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const auto written = ::write(wake_fd_, &one, sizeof one);
+}
+
+bool GuardedServer::process_and_close_socket(socket_t sock) {
+  Connection connection(sock, options_, wake_fd_);
+  for (std::size_t served = 0; served < options_.max_requests_per_connection; ++served) {
+    if (svr_sock_ == INVALID_SOCKET) break;
+    RequestParser parser(options_.limits);
+    const auto read = connection.readRequest(parser);
+    if (read.kind == Connection::Read::kEnded) break;
+    if (read.kind == Connection::Read::kRefused) {
+      connection.refuse(read.error, parser.request().method);
+      break;
+    }
+    const bool last = served + 1 == options_.max_requests_per_connection ||
+                      svr_sock_ == INVALID_SOCKET || !parser.request().keep_alive;
+    ReplayStream stream(normalizedRequest(parser.request()), connection);
+    bool closed_by_request = false;
+    if (!process_request(stream, last, closed_by_request, nullptr) || closed_by_request || last) {
+      break;
+    }
+  }
+  connection.close();
+  return true;
+}
+
+}  // namespace outpost::http
