@@ -3,7 +3,8 @@
 # Idempotent: packages already present are left alone.
 # Flags: --with-bench (wrk), --with-test-peers (promtool from the prometheus package, and
 # npm ci of package.json: fauxqs and a Node 22 binary under node_modules/, skipped when
-# node_modules/ is up to date).
+# node_modules/ is up to date), --with-fuzzing (clang with libFuzzer, and llvm-symbolizer
+# for readable sanitizer reports).
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
@@ -16,6 +17,7 @@ with_test_peers=0
 for arg in "$@"; do
   case "$arg" in
     --with-bench) packages+=(wrk) ;;
+    --with-fuzzing) packages+=(clang libclang-rt-14-dev llvm-14) ;;
     --with-test-peers)
       with_test_peers=1
       packages+=(nodejs prometheus)  # prometheus: promtool checks the /metrics scrape

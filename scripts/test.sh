@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs every dependency, builds outpost, and runs all tests twice: in a normal build
 # and under AddressSanitizer + UndefinedBehaviorSanitizer. First it compiles the Release
-# build that bench/orders.sh measures (-O3 brings warnings of its own).
+# build that bench/orders.sh measures (-O3 brings warnings of its own); last it runs each
+# libFuzzer target for FUZZ_SECONDS (default 60; scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh --with-test-peers
+bash scripts/install-deps.sh --with-test-peers --with-fuzzing
 
 run_suite() {
   local dir=$1; shift
@@ -21,3 +22,5 @@ run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 echo "== tests: AddressSanitizer + UndefinedBehaviorSanitizer =="
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DOUTPOST_SANITIZE=ON
+echo "== fuzzing: libFuzzer targets of tests/fuzz =="
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}"

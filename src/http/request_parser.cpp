@@ -351,13 +351,14 @@ std::string normalizedRequest(const ParsedRequest& request) {
   out.reserve(256 + request.body.size());
   out.append(request.method).append(" ").append(request.target).append(" ");
   out.append(request.version).append("\r\n");
-  for (const auto& [name, value] : request.headers) {
-    if (std::any_of(std::begin(kDropped), std::end(kDropped),
-                    [&](std::string_view dropped) { return equalsIgnoreCase(name, dropped); })) {
+  for (const auto& header : request.headers) {
+    if (std::any_of(std::begin(kDropped), std::end(kDropped), [&](std::string_view dropped) {
+          return equalsIgnoreCase(header.name, dropped);
+        })) {
       continue;
     }
-    out.append(name).append(": ");
-    for (char c : value) {
+    out.append(header.name).append(": ");
+    for (char c : header.value) {
       if (c == '%') {
         out.append("%25");
       } else {

@@ -1,0 +1,107 @@
+#include "fuzz/fuzz_targets.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "common/json_parse.h"
+#include "http/request_parser.h"
+#include "orders/order_json.h"
+
+namespace outpost::fuzz {
+namespace {
+
+[[noreturn]] void broken(const char* property) {
+  std::fprintf(stderr, "fuzz property broken: %s\n", property);
+  std::abort();
+}
+
+void check(bool holds, const char* property) {
+  if (!holds) broken(property);
+}
+
+// A request's normalized form must read back as the same request.
+void checkNormalizedForm(const http::ParsedRequest& request, const http::RequestLimits& limits) {
+  // The normalized form adds a Content-Length line and sends each '%' as "%25".
+  http::RequestLimits relaxed = limits;
+  relaxed.max_headers += 1;
+  relaxed.max_header_line *= 3;
+  relaxed.max_header_bytes = relaxed.max_header_bytes * 3 + 64;
+  http::RequestParser again(relaxed);
+  const std::string normalized = http::normalizedRequest(request);
+  const std::size_t used = again.feed(normalized);
+  check(again.state() == http::RequestParser::State::kComplete, "normalized request parses");
+  check(used == normalized.size(), "normalized request is used whole");
+  check(again.request().method == request.method, "same method");
+  check(again.request().target == request.target, "same target");
+  check(again.request().body == request.body, "same body");
+  check(again.request().header("Range") == nullptr, "no Range reaches cpp-httplib");
+}
+
+int depth(const nlohmann::json& value) {
+  if (!value.is_structured()) return 0;
+  int deepest = 0;
+  for (const auto& child : value) deepest = std::max(deepest, depth(child));
+  return deepest + 1;
+}
+
+}  // namespace
+
+void requestParserInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return;
+  // The first byte: the size of the pieces the network delivers (its low 6 bits), and
+  // whether the node's own limits apply (bit 7) or small ones, which the fuzzer reaches
+  // with short inputs.
+  const std::size_t step = 1 + (data[0] & 0x3f);
+  const bool node_limits = (data[0] & 0x80) != 0;
+  const std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
+  http::RequestLimits limits;
+  if (!node_limits) {
+    limits.max_request_line = 256;
+    limits.max_header_line = 128;
+    limits.max_header_bytes = 512;
+    limits.max_headers = 8;
+    limits.max_body = 1024;
+  }
+  std::size_t offset = 0;
+  while (offset < input.size()) {
+    http::RequestParser parser(limits);
+    while (offset < input.size() &&
+           (parser.state() == http::RequestParser::State::kIncomplete ||
+            parser.state() == http::RequestParser::State::kHeadersComplete)) {
+      const auto piece = input.substr(offset, step);
+      const std::size_t used = parser.feed(piece);
+      check(used <= piece.size(), "feed uses at most what it is given");
+      check(used > 0 || parser.state() != http::RequestParser::State::kIncomplete,
+            "feed makes progress or stops");
+      offset += used;
+    }
+    check(parser.request().body.size() <= limits.max_body, "body within the limit");
+    if (parser.state() == http::RequestParser::State::kFailed) {
+      const int status = parser.error().status;
+      check(status >= 400 && status < 500, "a refusal is a 4xx");
+      check(!parser.error().detail.empty(), "a refusal says why");
+      return;
+    }
+    if (parser.state() != http::RequestParser::State::kComplete) return;
+    checkNormalizedForm(parser.request(), limits);
+  }
+}
+
+void jsonBodyInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  auto parsed = parseJson(text);
+  if (!parsed) {
+    check(parsed.error().kind == ErrorKind::kInvalidArgument, "a refusal is invalid input");
+    return;
+  }
+  check(depth(*parsed) <= kMaxJsonDepth, "nesting within the limit");
+  const std::string dumped = parsed->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const auto again = parseJson(dumped);
+  check(static_cast<bool>(again), "a dump parses again");
+  auto order = orders::parseNewOrder(*parsed);
+  if (order) check(!order->customer_id.empty(), "a taken order has a customer");
+}
+
+}  // namespace outpost::fuzz

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus of the fuzz targets: the requests of issue 13, byte for byte.
+
+Run from anywhere; it rewrites tests/fuzz/corpus/{request_parser,json_body}/seed_*.
+A request_parser input is one byte (the piece size in the low 6 bits; bit 7: the node's
+own limits rather than the fuzzer's small ones) and then the bytes of the connection.
+"""
+import gzip
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOKEN = "till-secret-123456"
+ORDER = b'{"customerId":"c","items":[{"productId":"p","quantity":1}]}'
+
+
+def deep(depth):
+    return (b'{"customerId":"c","items":[{"productId":"p","quantity":1}],"metadata":{"a":'
+            + b"[" * depth + b"]" * depth + b"}}")
+
+
+def large(size):
+    return (b'{"customerId":"c","items":[{"productId":"p","quantity":1}],"metadata":{"a":"'
+            + b"x" * size + b'"}}')
+
+
+def post(body, extra=b"", token=TOKEN.encode(), path=b"/v1/orders"):
+    return (b"POST " + path + b" HTTP/1.1\r\nHost: till\r\nAuthorization: Bearer " + token
+            + b"\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode()
+            + b"\r\n" + extra + b"\r\n" + body)
+
+
+def chunked(body, size=4096):
+    out = b""
+    for i in range(0, len(body), size):
+        piece = body[i:i + size]
+        out += b"%x\r\n" % len(piece) + piece + b"\r\n"
+    return out + b"0\r\n\r\n"
+
+
+def post_chunked(body):
+    return (b"POST /v1/orders HTTP/1.1\r\nHost: till\r\nAuthorization: Bearer " + TOKEN.encode()
+            + b"\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + chunked(body))
+
+
+def get(path, extra=b""):
+    return b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n" + extra + b"\r\n"
+
+
+NODE_LIMITS = 0x80
+REQUESTS = {
+    "valid_order": (NODE_LIMITS | 63, post(ORDER)),
+    "valid_order_bytewise": (NODE_LIMITS | 0, post(ORDER)),
+    "deep_metadata_2500": (NODE_LIMITS | 63, post(deep(2500))),
+    "deep_metadata_10000": (NODE_LIMITS | 63, post(deep(10000))),
+    "deep_metadata_chunked": (NODE_LIMITS | 63, post_chunked(deep(20000))),
+    "deep_metadata_gzip": (NODE_LIMITS | 63,
+                           post(gzip.compress(deep(300000), 9, mtime=0), b"Content-Encoding: gzip\r\n")),
+    "chunked_100k_order": (NODE_LIMITS | 63, post_chunked(large(100000))),
+    "gzip_bomb_1mb": (NODE_LIMITS | 63,
+                      post(gzip.compress(large(1000000), 9, mtime=0), b"Content-Encoding: gzip\r\n")),
+    "range_on_201": (NODE_LIMITS | 63, post(ORDER, b"Range: bytes=99999-\r\n")),
+    "range_on_401": (NODE_LIMITS | 63, get(b"/v1/orders", b"Range: bytes=0-3\r\n")),
+    "range_on_404": (NODE_LIMITS | 63, get(b"/v1/orders/nope", b"Range: bytes=5000-\r\n")),
+    "metrics_1300_ranges": (NODE_LIMITS | 63,
+                            get(b"/metrics", b"Range: bytes=0-" + b",0-" * 1300 + b"\r\n")),
+    "desync_401_then_get": (NODE_LIMITS | 63,
+                            post(large(20000), token=b"not-it") + get(b"/livez")),
+    "early_413_then_get": (NODE_LIMITS | 63,
+                           b"POST /v1/orders HTTP/1.1\r\nContent-Length: 70000\r\n\r\n"
+                           + get(b"/livez")),
+    "pipelined_three": (NODE_LIMITS | 63, get(b"/livez") * 2 + post(ORDER)),
+    "trailing_nul": (NODE_LIMITS | 63, post(ORDER + b"\0 this is not JSON")),
+    "cancel_trailing_nul": (NODE_LIMITS | 63,
+                            post(b'{"reason":"x"}\0',
+                                 path=b"/v1/orders/ORD-01M916T5WX8CJMZ3RGHPZ4CRCM/cancel")),
+    "post_without_length": (NODE_LIMITS | 63,
+                            b"POST /v1/orders HTTP/1.1\r\nHost: x\r\n"
+                            b"Content-Type: application/json\r\n\r\n" + ORDER),
+    "bearer_percent": (NODE_LIMITS | 63,
+                       post(ORDER).replace(b"Bearer ", b"Bearer%20")),
+    "bearer_nul": (NODE_LIMITS | 63,
+                   post(ORDER).replace(TOKEN.encode(), TOKEN.encode() + b"\0junk")),
+    "bearer_lower_case": (NODE_LIMITS | 63, post(ORDER).replace(b"Bearer", b"bearer")),
+    "content_type_upper_case": (NODE_LIMITS | 63,
+                                post(ORDER).replace(b"application/json", b"APPLICATION/JSON")),
+    "expect_continue": (NODE_LIMITS | 7, post(ORDER, b"Expect: 100-continue\r\n")),
+    "length_and_chunked": (5, b"POST / HTTP/1.1\r\nContent-Length: 5\r\n"
+                              b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+    "chunked_after_gzip": (5, b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
+    "two_lengths": (5, b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"),
+    "folded_header": (5, b"GET / HTTP/1.1\r\nX-A: a\r\n b\r\n\r\n"),
+    "chunk_extensions_trailers": (3, b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                     b"3;x=y\r\nabc\r\n0\r\nT: 1\r\n\r\n" + get(b"/")),
+    "bare_line_feeds": (2, b"GET / HTTP/1.1\nHost: x\n\nGET /livez HTTP/1.0\n\n"),
+    "http10_keep_alive": (9, b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"),
+    "percent_in_values": (9, b"GET / HTTP/1.1\r\nX-A: 100%%25%\r\n\r\n"),
+}
+
+JSON_BODIES = {
+    "valid_order": ORDER,
+    "full_order": b'{"customerId":"cust-1","items":[{"productId":"sku-1","quantity":2,'
+                  b'"unitPriceCents":499}],"shippingAddress":{"line1":"1 Quay St"},'
+                  b'"metadata":{"till":4,"note":"caf\\u00e9 \\ud83d\\ude00"}}',
+    "deep_metadata_64": deep(62),
+    "deep_metadata_65": deep(63),
+    "deep_metadata_2500": deep(2500),
+    "deep_objects": b'{"a":' * 100 + b"1" + b"}" * 100,
+    "trailing_nul": ORDER + b"\0 this is not JSON",
+    "trailing_value": ORDER + b'{"customerId":"d"}',
+    "numbers": b'{"customerId":"c","items":[{"productId":"p","quantity":1e400,'
+               b'"unitPriceCents":-9223372036854775809}]}',
+    "top_array": b"[[[[]]]]",
+}
+
+
+def write(folder, name, data):
+    path = os.path.join(HERE, "corpus", folder)
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, "seed_" + name), "wb") as out:
+        out.write(data)
+
+
+for name, (first, data) in REQUESTS.items():
+    write("request_parser", name, bytes([first]) + data)
+for name, data in JSON_BODIES.items():
+    write("json_body", name, data)
