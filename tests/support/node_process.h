@@ -34,6 +34,9 @@ std::string readFile(const std::string& path);
 
 // User + system CPU seconds process `pid` has used so far (/proc/PID/stat); 0 if it is gone.
 double cpuSeconds(pid_t pid);
+// A memory figure of process `pid` in MiB, from /proc/PID/status: "VmRSS" (resident now)
+// or "VmHWM" (the most it was ever resident); 0 if it is gone.
+double memoryMiB(pid_t pid, const std::string& field);
 void writeFile(const std::string& path, const std::string& contents);
 
 struct RunResult {
