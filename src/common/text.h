@@ -21,6 +21,10 @@ std::string newUuid(Random& random);
 // Number of Unicode code points in valid UTF-8 text.
 std::size_t utf8Length(std::string_view text);
 
+// Whether `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates,
+// nothing past U+10FFFF).
+bool isValidUtf8(std::string_view text);
+
 // Compares without an early exit, so the time taken says nothing about a secret.
 bool constantTimeEquals(std::string_view a, std::string_view b);
 

@@ -45,27 +45,24 @@ void addressOf(const sockaddr_storage& address, std::string& ip, int& port) {
   ip = text;
 }
 
+}  // namespace
+
 // One accepted socket: buffered reading of whole requests, and writing with a timeout.
-class Connection {
+class ServerConnection {
  public:
   struct Read {
     enum Kind { kRequest, kRefused, kEnded } kind;
     RequestError error;  // for kRefused
   };
 
-  Connection(int fd, const ConnectionOptions& options, int wake_fd)
+  ServerConnection(int fd, const ConnectionOptions& options, int wake_fd)
       : fd_(fd), options_(options), wake_fd_(wake_fd) {}
 
   // Reads the next request into `parser`: kEnded when the client closed, stayed idle past
   // the keep-alive wait, or the server is closing connections; kRefused when the request
   // is one the node does not take or missed its deadline.
   Read readRequest(RequestParser& parser) {
-    if (buffer_.empty()) {
-      if (wait(POLLIN, SteadyClock::now() + options_.keep_alive_idle, true) != Wait::kReady ||
-          !receive()) {
-        return {Read::kEnded, {}};
-      }
-    }
+    if (!awaitRequestStart()) return {Read::kEnded, {}};
     started_ = SteadyClock::now();
     const auto deadline = started_ + options_.request_deadline;
     while (true) {
@@ -81,9 +78,12 @@ class Connection {
         case RequestParser::State::kIncomplete:
           break;
       }
+      // The deadline holds however the bytes come: a client that keeps the socket busy
+      // is cut off as surely as one that goes quiet.
       const Wait waited = wait(POLLIN, deadline, true);
       if (waited == Wait::kTimedOut) return {Read::kRefused, timedOut()};
       if (waited == Wait::kClosing || !receive()) return {Read::kEnded, {}};
+      if (SteadyClock::now() >= deadline) return {Read::kRefused, timedOut()};
     }
   }
 
@@ -114,7 +114,7 @@ class Connection {
   void refuse(const RequestError& error, const std::string& method) {
     const std::string answer = refusalAnswer(error, method == "HEAD");
     send(answer.data(), answer.size());
-    linger_ = true;
+    lingerOnClose();
     if (options_.on_refused) {
       options_.on_refused(method, error.status,
                           std::chrono::duration<double>(SteadyClock::now() - started_).count());
@@ -141,6 +141,9 @@ class Connection {
     ::close(fd_);
   }
 
+  // The client may still be sending when the connection closes: see close().
+  void lingerOnClose() { linger_ = true; }
+
   void peer(std::string& ip, int& port) const { address(&getpeername, ip, port); }
   void local(std::string& ip, int& port) const { address(&getsockname, ip, port); }
   int fd() const { return fd_; }
@@ -157,6 +160,19 @@ class Connection {
       if (stop_on_close && fds[1].revents != 0) return Wait::kClosing;
       if (fds[0].revents != 0) return Wait::kReady;  // an error or hang-up shows in recv/send
       if (SteadyClock::now() >= deadline) return Wait::kTimedOut;
+    }
+  }
+
+  // Waits, within the keep-alive idle time, for the first byte of a request. Empty lines
+  // between requests (a client's stray CRLF after a body) are idle time too, so they
+  // neither start a request's deadline nor keep an idle connection open.
+  bool awaitRequestStart() {
+    const auto idle_deadline = SteadyClock::now() + options_.keep_alive_idle;
+    while (true) {
+      const auto start = buffer_.find_first_not_of("\r\n");
+      buffer_.erase(0, start == std::string::npos ? buffer_.size() : start);
+      if (!buffer_.empty()) return true;
+      if (wait(POLLIN, idle_deadline, true) != Wait::kReady || !receive()) return false;
     }
   }
 
@@ -194,11 +210,13 @@ class Connection {
   bool linger_ = false;
 };
 
+namespace {
+
 // What cpp-httplib reads a request from: the normalized request in memory. Answers go
 // straight to the connection.
 class ReplayStream final : public httplib::Stream {
  public:
-  ReplayStream(std::string request, Connection& connection)
+  ReplayStream(std::string request, ServerConnection& connection)
       : request_(std::move(request)), connection_(connection) {}
 
   bool is_readable() const override { return offset_ < request_.size(); }
@@ -223,8 +241,19 @@ class ReplayStream final : public httplib::Stream {
  private:
   std::string request_;
   std::size_t offset_ = 0;
-  Connection& connection_;
+  ServerConnection& connection_;
 };
+
+// Gives cpp-httplib the headers as parsed, in place of the few it read from the
+// normalized request: values as sent (cpp-httplib would percent-decode them, and drop the
+// empty ones), without the ones the connection consumed. Its own REMOTE_ADDR etc. stay
+// first, so a client's header of that name never shadows them.
+void installHeaders(httplib::Request& request, const ParsedRequest& parsed) {
+  request.headers.erase("Connection");
+  for (const auto& header : parsed.headers) {
+    if (!isConsumedByConnection(header.name)) request.headers.emplace(header.name, header.value);
+  }
+}
 
 }  // namespace
 
@@ -242,6 +271,8 @@ std::string refusalAnswer(const RequestError& error, bool head_request) {
 }
 
 GuardedServer::GuardedServer(ConnectionOptions options)
+    // Without an eventfd (the process is out of descriptors) closeConnections() cannot wake
+    // idle connections; they end by their keep-alive timeout instead.
     : options_(std::move(options)), wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
 
 GuardedServer::~GuardedServer() {
@@ -249,31 +280,48 @@ GuardedServer::~GuardedServer() {
 }
 
 void GuardedServer::closeConnections() {
+  closing_ = true;
   const std::uint64_t one = 1;
   [[maybe_unused]] const auto written = ::write(wake_fd_, &one, sizeof one);
 }
 
 bool GuardedServer::process_and_close_socket(socket_t sock) {
-  Connection connection(sock, options_, wake_fd_);
-  for (std::size_t served = 0; served < options_.max_requests_per_connection; ++served) {
-    if (svr_sock_ == INVALID_SOCKET) break;
-    RequestParser parser(options_.limits);
-    const auto read = connection.readRequest(parser);
-    if (read.kind == Connection::Read::kEnded) break;
-    if (read.kind == Connection::Read::kRefused) {
-      connection.refuse(read.error, parser.request().method);
-      break;
-    }
-    const bool last = served + 1 == options_.max_requests_per_connection ||
-                      svr_sock_ == INVALID_SOCKET || !parser.request().keep_alive;
-    ReplayStream stream(normalizedRequest(parser.request()), connection);
-    bool closed_by_request = false;
-    if (!process_request(stream, last, closed_by_request, nullptr) || closed_by_request || last) {
-      break;
-    }
+  ServerConnection connection(sock, options_, wake_fd_);
+  try {
+    serveConnection(connection);
+  } catch (const std::exception& e) {
+    // cpp-httplib's worker threads catch nothing: an escape here would end the process.
+    if (options_.on_failure) options_.on_failure(e.what());
   }
   connection.close();
   return true;
+}
+
+void GuardedServer::serveConnection(ServerConnection& connection) {
+  for (std::size_t served = 0; served < options_.max_requests_per_connection; ++served) {
+    if (closing_) {
+      // The last answer promised keep-alive; a request the client sent since must not
+      // meet a reset.
+      if (served > 0) connection.lingerOnClose();
+      return;
+    }
+    RequestParser parser(options_.limits);
+    const auto read = connection.readRequest(parser);
+    if (read.kind == ServerConnection::Read::kEnded) return;
+    if (read.kind == ServerConnection::Read::kRefused) {
+      connection.refuse(read.error, parser.request().method);
+      return;
+    }
+    const ParsedRequest& request = parser.request();
+    const bool last =
+        served + 1 == options_.max_requests_per_connection || closing_ || !request.keep_alive;
+    ReplayStream stream(normalizedRequest(request), connection);
+    bool closed_by_request = false;
+    const bool written =
+        process_request(stream, last, closed_by_request,
+                        [&](httplib::Request& req) { installHeaders(req, request); });
+    if (!written || closed_by_request || last) return;
+  }
 }
 
 }  // namespace outpost::http

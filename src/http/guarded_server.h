@@ -16,6 +16,7 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <string>
@@ -39,7 +40,12 @@ struct ConnectionOptions {
   // its answer is written: the method ("" when the request line was unreadable), the
   // status and the seconds since the request's first byte.
   std::function<void(const std::string& method, int status, double seconds)> on_refused;
+  // Told when serving a connection failed unexpectedly (an exception; the connection is
+  // closed and the node goes on).
+  std::function<void(const std::string& what)> on_failure;
 };
+
+class ServerConnection;  // one accepted socket; guarded_server.cpp
 
 class GuardedServer : public httplib::Server {
  public:
@@ -48,14 +54,19 @@ class GuardedServer : public httplib::Server {
   GuardedServer(const GuardedServer&) = delete;
   GuardedServer& operator=(const GuardedServer&) = delete;
 
-  // Ends every connection that is waiting for bytes (idle keep-alive, a slow request) at
-  // once; connections running a handler finish it and then close. For shutdown.
+  // For shutdown: ends every connection that is waiting for bytes (idle keep-alive, a
+  // slow request) at once, and each one running a handler once its answer is written.
+  // The caller ends the accept loop by shutting the listening socket down.
   void closeConnections();
 
  private:
   bool process_and_close_socket(socket_t sock) override;
+  void serveConnection(ServerConnection& connection);
 
   ConnectionOptions options_;
+  // Set by closeConnections(). cpp-httplib's own stop() is not used: racing its accept
+  // loop, it can close the listening descriptor twice.
+  std::atomic<bool> closing_{false};
   int wake_fd_ = -1;  // an eventfd that turns readable, for good, in closeConnections()
 };
 

@@ -22,9 +22,10 @@ bool isOrderId(const std::string& id) {
 Result<std::optional<std::string>> readIdempotencyKey(const httplib::Request& request) {
   if (!request.has_header("Idempotency-Key")) return std::optional<std::string>();
   std::string key = request.get_header_value("Idempotency-Key");
-  if (key.empty() || utf8Length(key) > idempotency::kMaxKeyLength) {
-    return Error(ErrorKind::kInvalidArgument, "Idempotency-Key must be 1 to 255 characters",
-                 {{"Idempotency-Key", "must be 1 to 255 characters"}});
+  if (key.empty() || !isValidUtf8(key) || utf8Length(key) > idempotency::kMaxKeyLength) {
+    return Error(ErrorKind::kInvalidArgument,
+                 "Idempotency-Key must be 1 to 255 characters of UTF-8",
+                 {{"Idempotency-Key", "must be 1 to 255 characters of UTF-8"}});
   }
   return std::optional<std::string>(std::move(key));
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <cstring>
 #include <optional>
 
@@ -9,8 +10,9 @@ namespace outpost::http {
 namespace {
 
 // A chunk-size line is hex digits and, rarely, an extension nobody here reads.
-constexpr std::size_t kMaxChunkSizeLine = 1024;
-constexpr std::size_t kMaxChunkSizeDigits = 15;  // 2^60: past any limit, and no overflow
+constexpr std::size_t kMaxChunkSizeLine = 128;
+// Significant digits (leading zeros aside): past any limit, and short of an overflow.
+constexpr std::size_t kMaxChunkSizeDigits = 15;
 constexpr std::size_t kMaxContentLengthDigits = 18;
 
 char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
@@ -48,6 +50,11 @@ std::vector<std::string_view> listElements(std::string_view value) {
   }
 }
 
+std::string_view withoutLeadingZeros(std::string_view digits) {
+  while (digits.size() > 1 && digits.front() == '0') digits.remove_prefix(1);
+  return digits;
+}
+
 bool allDigits(std::string_view text) {
   return !text.empty() &&
          std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -67,7 +74,7 @@ std::string bodyTooLarge(std::size_t max_body) {
 // Framing and content headers, gathered once the header section is in.
 struct Framing {
   bool chunked = false;
-  std::optional<std::size_t> length;
+  std::optional<std::uint64_t> length;
   bool expect_continue = false;
 };
 
@@ -105,9 +112,13 @@ std::size_t RequestParser::feed(std::string_view input) {
         takeBody(input, used);
         break;
       case Phase::kChunkSize:
-        if (takeLine(input, used, kMaxChunkSizeLine, 400, "a chunk-size line")) onChunkSizeLine();
+        if (takeLine(input, used, kMaxChunkSizeLine, 400, "a chunk-size line")) {
+          framing_bytes_ += line_.size() + 2;
+          onChunkSizeLine();
+        }
         break;
       case Phase::kChunkDataEnd:
+        ++framing_bytes_;
         takeChunkEnd(input[used++]);
         break;
       case Phase::kTrailers:
@@ -150,6 +161,11 @@ void RequestParser::onRequestLine() {
     if (skipped_ > limits_.max_request_line) fail(400, "no request line, only empty lines");
     return;
   }
+  // cpp-httplib reads the line again, ended by CRLF, and has the same limit.
+  if (line_.size() + 2 > limits_.max_request_line) {
+    return fail(414, "the request line is longer than " + std::to_string(limits_.max_request_line) +
+                         " bytes");
+  }
   const std::string_view line(line_);
   const auto first = line.find(' ');
   const auto second = first == std::string_view::npos ? first : line.find(' ', first + 1);
@@ -188,11 +204,7 @@ void RequestParser::onHeaderLine() {
   }
   const auto name = line.substr(0, colon);
   const auto value = trimOws(line.substr(colon + 1));
-  // normalizedRequest() sends each '%' as three bytes, and cpp-httplib refuses a line
-  // longer than its own limit (8192), so the limit is checked on the escaped line.
-  const auto escaped =
-      line.size() + 2 + 2 * static_cast<std::size_t>(std::count(value.begin(), value.end(), '%'));
-  if (escaped > limits_.max_header_line) {
+  if (line.size() + 2 > limits_.max_header_line) {
     return fail(431, "header " + std::string(name) + " is longer than " +
                          std::to_string(limits_.max_header_line) + " bytes");
   }
@@ -210,6 +222,8 @@ void RequestParser::onHeadersEnd() {
   line_.clear();
   Framing framing;
   bool transfer_encoding = false;
+  bool close = false;       // "Connection: close" wins over any other option
+  bool keep_alive = false;  // "Connection: keep-alive": only HTTP/1.0 needs it
   for (const auto& [name, value] : request_.headers) {
     if (equalsIgnoreCase(name, "Transfer-Encoding")) {
       transfer_encoding = true;
@@ -222,9 +236,11 @@ void RequestParser::onHeadersEnd() {
     } else if (equalsIgnoreCase(name, "Content-Length")) {
       for (auto element : listElements(value)) {
         if (!allDigits(element)) return fail(400, "Content-Length must be a whole number");
-        if (element.size() > kMaxContentLengthDigits)
+        const auto digits = withoutLeadingZeros(element);
+        if (digits.size() > kMaxContentLengthDigits) {
           return fail(413, bodyTooLarge(limits_.max_body));
-        const auto length = static_cast<std::size_t>(std::stoull(std::string(element)));
+        }
+        const std::uint64_t length = std::stoull(std::string(digits));
         if (framing.length && *framing.length != length) {
           return fail(400, "Content-Length is given twice, with different values");
         }
@@ -245,13 +261,12 @@ void RequestParser::onHeadersEnd() {
       framing.expect_continue = true;
     } else if (equalsIgnoreCase(name, "Connection")) {
       for (auto option : listElements(value)) {
-        if (equalsIgnoreCase(option, "close")) request_.keep_alive = false;
-        if (equalsIgnoreCase(option, "keep-alive") && request_.version == "HTTP/1.0") {
-          request_.keep_alive = true;
-        }
+        close |= equalsIgnoreCase(option, "close");
+        keep_alive |= equalsIgnoreCase(option, "keep-alive");
       }
     }
   }
+  request_.keep_alive = !close && (request_.version == "HTTP/1.1" || keep_alive);
   if (transfer_encoding && !framing.chunked) {
     return fail(400, "Transfer-Encoding must be chunked alone");
   }
@@ -264,7 +279,7 @@ void RequestParser::onHeadersEnd() {
   if (framing.length && *framing.length > limits_.max_body) {
     return fail(413, bodyTooLarge(limits_.max_body));
   }
-  const std::size_t length = framing.length.value_or(0);
+  const auto length = static_cast<std::size_t>(framing.length.value_or(0));
   if (!framing.chunked && length == 0) return complete();
   if (framing.chunked) {
     phase_ = Phase::kChunkSize;
@@ -273,7 +288,8 @@ void RequestParser::onHeadersEnd() {
     body_left_ = length;
     request_.body.reserve(length);
   }
-  request_.expects_continue = framing.expect_continue;
+  // RFC 9110 §10.1.1: an HTTP/1.0 client never gets a 1xx answer.
+  request_.expects_continue = framing.expect_continue && request_.version == "HTTP/1.1";
   if (request_.expects_continue) state_ = State::kHeadersComplete;
 }
 
@@ -299,12 +315,18 @@ void RequestParser::takeChunkEnd(char c) {
 }
 
 void RequestParser::onChunkSizeLine() {
+  if (framing_bytes_ > limits_.max_body) {
+    return fail(413, "the chunked framing exceeds " + std::to_string(limits_.max_body / 1024) +
+                         " KiB (chunks too small)");
+  }
   const std::string_view line(line_);
   std::size_t digits = 0;
-  std::size_t size = 0;
+  std::size_t significant = 0;
+  std::uint64_t size = 0;
   while (digits < line.size() && hexValue(line[digits]) >= 0) {
-    if (digits == kMaxChunkSizeDigits) return fail(413, bodyTooLarge(limits_.max_body));
-    size = size * 16 + static_cast<std::size_t>(hexValue(line[digits]));
+    if (size > 0 || line[digits] != '0') ++significant;
+    if (significant > kMaxChunkSizeDigits) return fail(413, bodyTooLarge(limits_.max_body));
+    size = size * 16 + static_cast<std::uint64_t>(hexValue(line[digits]));
     ++digits;
   }
   const auto rest = trimOws(line.substr(digits));
@@ -319,7 +341,7 @@ void RequestParser::onChunkSizeLine() {
   if (size > limits_.max_body - request_.body.size()) {
     return fail(413, bodyTooLarge(limits_.max_body));
   }
-  body_left_ = size;
+  body_left_ = static_cast<std::size_t>(size);
   phase_ = Phase::kChunkData;
 }
 
@@ -344,28 +366,22 @@ void RequestParser::complete() {
   state_ = State::kComplete;
 }
 
-std::string normalizedRequest(const ParsedRequest& request) {
-  static constexpr std::string_view kDropped[] = {
+bool isConsumedByConnection(std::string_view name) {
+  static constexpr std::string_view kConsumed[] = {
       "Content-Length", "Transfer-Encoding", "Content-Encoding", "Expect", "Range", "If-Range"};
+  return std::any_of(std::begin(kConsumed), std::end(kConsumed),
+                     [&](std::string_view consumed) { return equalsIgnoreCase(name, consumed); });
+}
+
+std::string normalizedRequest(const ParsedRequest& request) {
   std::string out;
-  out.reserve(256 + request.body.size());
+  out.reserve(96 + request.target.size() + request.body.size());
   out.append(request.method).append(" ").append(request.target).append(" ");
   out.append(request.version).append("\r\n");
-  for (const auto& header : request.headers) {
-    if (std::any_of(std::begin(kDropped), std::end(kDropped), [&](std::string_view dropped) {
-          return equalsIgnoreCase(header.name, dropped);
-        })) {
-      continue;
-    }
-    out.append(header.name).append(": ");
-    for (char c : header.value) {
-      if (c == '%') {
-        out.append("%25");
-      } else {
-        out.push_back(c);
-      }
-    }
-    out.append("\r\n");
+  if (!request.keep_alive) {
+    out.append("Connection: close\r\n");
+  } else if (request.version == "HTTP/1.0") {
+    out.append("Connection: Keep-Alive\r\n");
   }
   out.append("Content-Length: ").append(std::to_string(request.body.size())).append("\r\n\r\n");
   out.append(request.body);

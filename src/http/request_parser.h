@@ -5,11 +5,12 @@
 // can drive it directly. One parser per request; not shared between threads.
 //
 // It is stricter than cpp-httplib where the difference matters to a node on a shop LAN:
-// a header value is kept exactly as sent (never percent-decoded; a NUL or other control
-// byte in it is 400), Content-Length and Transfer-Encoding together are 400 (the request
-// smuggling shape), a Content-Encoding other than identity is 415 (nothing is inflated,
-// so there is nothing to bomb), and a request with neither length nor chunked framing has
-// an empty body.
+// a header value is kept as sent (never percent-decoded; only the whitespace around it
+// is dropped; a NUL or other control byte in it is 400), Content-Length and
+// Transfer-Encoding together are 400 (the request smuggling shape), a Content-Encoding
+// other than identity is 415 (nothing is inflated, so there is nothing to bomb), chunk
+// framing counts toward a budget as large as the body's, and a request with neither
+// length nor chunked framing has an empty body.
 #pragma once
 
 #include <cstddef>
@@ -29,7 +30,7 @@ struct RequestLimits {
 
 struct RequestHeader {
   std::string name;   // as sent
-  std::string value;  // as sent, without the whitespace around it
+  std::string value;  // as sent, without the whitespace around it; may be empty
 };
 
 struct ParsedRequest {
@@ -39,7 +40,7 @@ struct ParsedRequest {
   std::vector<RequestHeader> headers;
   std::string body;  // decoded: chunked framing removed
   bool keep_alive = true;
-  bool expects_continue = false;  // Expect: 100-continue, and a body follows
+  bool expects_continue = false;  // Expect: 100-continue, HTTP/1.1, and a body follows
 
   // The first header of that name (names compare case-insensitively), or nullptr.
   const std::string* header(std::string_view name) const;
@@ -105,7 +106,8 @@ class RequestParser {
   State state_ = State::kIncomplete;
   Phase phase_ = Phase::kRequestLine;
   std::string line_;
-  std::size_t skipped_ = 0;  // bytes of empty lines before the request line
+  std::size_t skipped_ = 0;        // bytes of empty lines before the request line
+  std::size_t framing_bytes_ = 0;  // chunk-size lines and the CRLFs after chunk data
   std::size_t header_bytes_ = 0;
   std::size_t header_count_ = 0;
   std::size_t body_left_ = 0;  // of the Content-Length body, or of the current chunk
@@ -113,12 +115,17 @@ class RequestParser {
   RequestError error_;
 };
 
-// The request as cpp-httplib is to read it: the request line, every header except the
-// framing ones (Content-Length, Transfer-Encoding, Content-Encoding, Expect) and the ones
-// no API answer honours (Range, If-Range), then "Content-Length: <decoded size>" and the
-// body. cpp-httplib percent-decodes header values, so each '%' is sent as "%25" and
-// arrives as sent.
+// The request as cpp-httplib is to read it: the request line, the Connection header that
+// says what keep_alive says in the words cpp-httplib compares exactly ("close",
+// "Keep-Alive"), "Content-Length: <decoded size>", and the body. The headers themselves
+// are not in it: the connection gives them to cpp-httplib as parsed (cpp-httplib would
+// percent-decode each value and drop the empty ones), leaving out the ones it consumed.
 std::string normalizedRequest(const ParsedRequest& request);
+
+// The headers the connection has dealt with and no handler sees: the framing
+// (Content-Length, Transfer-Encoding), Content-Encoding (identity) and Expect, and Range
+// and If-Range, which no API answer honours.
+bool isConsumedByConnection(std::string_view name);
 
 // Whether `a` and `b` are equal ignoring ASCII case.
 bool equalsIgnoreCase(std::string_view a, std::string_view b);

@@ -92,6 +92,9 @@ ConnectionOptions HttpServer::connectionOptions() {
   options.on_refused = [this](const std::string& method, int status, double seconds) {
     deps_.metrics.httpRequest(methodLabel(method), observability::kUnmatchedRoute, status, seconds);
   };
+  options.on_failure = [this](const std::string& what) {
+    deps_.log.error("connection failed", {{"error", what}});
+  };
   return options;
 }
 
@@ -99,9 +102,11 @@ void HttpServer::configureLimits() {
   server_.new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
   // Off by default in cpp-httplib: Nagle plus delayed ACK adds ~40 ms to every answer.
   server_.set_tcp_nodelay(true);
-  // GuardedServer reads the requests and applies every limit itself (ConnectionOptions);
-  // what is set here is what cpp-httplib still uses: the socket's send timeout, and the
-  // Keep-Alive header of each answer.
+  // GuardedServer reads the requests and applies every limit itself (connectionOptions());
+  // cpp-httplib still sets each accepted socket's SO_RCVTIMEO and SO_SNDTIMEO from these
+  // (no read or send waits on them: each waits in poll first), and writes the Keep-Alive
+  // header of each answer from the last two.
+  server_.set_read_timeout(std::chrono::duration_cast<std::chrono::seconds>(kRequestDeadline));
   server_.set_write_timeout(kWriteTimeout);
   server_.set_keep_alive_timeout(kKeepAliveIdle.count());
   server_.set_keep_alive_max_count(kKeepAliveMaxRequests);
@@ -221,12 +226,11 @@ void HttpServer::stop() {
   if (stop_requested_) return;
   stop_requested_ = true;
   if (serve_finished_ || listen_fd_ < 0) return;
-  // cpp-httplib's stop() is lost if it comes before its accept loop has started; a
-  // shut-down listening socket ends that loop whenever it starts. stop() then tells
-  // keep-alive connections to close after their current request.
-  ::shutdown(listen_fd_, SHUT_RDWR);
-  server_.stop();
+  // A shut-down listening socket ends cpp-httplib's accept loop whenever it runs, even
+  // if it has not started yet (its own stop() would then be lost), and the loop closes
+  // the socket itself. Connections close once their current answer is written.
   server_.closeConnections();
+  ::shutdown(listen_fd_, SHUT_RDWR);
 }
 
 }  // namespace outpost::http

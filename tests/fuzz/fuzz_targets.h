@@ -10,10 +10,10 @@
 namespace outpost::fuzz {
 
 // Feeds the bytes to http::RequestParser in pieces (the first byte picks their size and
-// the limits) as
-// a connection would, request after request (pipelining). Checks: nothing is used twice
-// or skipped, no body is over the limit, and a complete request's normalized form (what
-// cpp-httplib reads) parses again to the same method, target and body.
+// the limits) as a connection would, request after request (pipelining). Checks: feed()
+// uses at most what it is given and always moves on, a refusal is a 4xx that says why, no
+// body is over the limit, and a complete request's normalized form (what cpp-httplib
+// reads) parses again to the same request line, keep-alive and body.
 void requestParserInput(const std::uint8_t* data, std::size_t size);
 
 // Parses the bytes as a request body (parseJson), and what parses as an order

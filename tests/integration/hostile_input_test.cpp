@@ -3,6 +3,7 @@
 // the 64 KiB limit, be answered for another request, or change the data.
 #include <SQLiteCpp/Database.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <nlohmann/json.hpp>
 
@@ -284,6 +285,14 @@ TEST_F(HostileInput, MediaTypeAndIdempotencyKeyFollowTheirStandards) {
   ASSERT_TRUE(keyed);
   EXPECT_EQ(keyed->status, 201) << keyed->body;
   expectProblem(exchange(postOrder(kOrder, "Idempotency-Key: " + key + "\xc3\xa9\r\n")), 400);
+  // Continuation bytes alone are no characters: not a key of 0 or 1 character.
+  expectProblem(
+      exchange(postOrder(kOrder, "Idempotency-Key: a" + std::string(2000, '\x80') + "\r\n")), 400);
+  // An empty key is a bad key, not a missing one (cpp-httplib drops empty values).
+  expectProblem(exchange(postOrder(kOrder, "Idempotency-Key:\r\n")), 400);
+  expectProblem(
+      exchange(replaced(postOrder(kOrder), "Content-Type: application/json", "Content-Type:")),
+      400);
   EXPECT_EQ(orders(), 2);
 }
 
@@ -316,6 +325,10 @@ TEST_F(HostileInput, EveryRefusalIsProblemJson) {
       {"DELETE /v1/orders HTTP/1.1\r\nAuthorization: Bearer " + std::string(kApiToken) + "\r\n\r\n",
        405},
       {"POST /v1/orders HTTP/1.1\r\n\r\n", 401},
+      // An 8 KiB id reaches the routes' regular expressions.
+      {"GET /v1/orders/" + std::string(8100, 'a') + " HTTP/1.1\r\nAuthorization: Bearer " +
+           std::string(kApiToken) + "\r\n\r\n",
+       404},
       {replaced(postOrder(kOrder), "application/json", "text/plain"), 400},
   };
   for (const auto& [request, status] : cases) {
@@ -344,6 +357,46 @@ TEST_F(HostileInput, ARequestDrippedByteByByteIsCutOffAtItsDeadline) {
   EXPECT_GE(elapsed, 5s);
   expectProblem(answered, 408);
   EXPECT_EQ(orders(), 0);
+}
+
+TEST_F(HostileInput, Http10KeepAliveIsHonouredAndPlainHttp10Closes) {
+  auto connection = RawConnection::open(node_->port());
+  ASSERT_NE(connection, nullptr);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(connection->send("GET /livez HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+    const auto kept = connection->readResponse();
+    ASSERT_TRUE(kept);
+    EXPECT_EQ(kept->status, 200);
+    EXPECT_TRUE(kept->header("connection").empty()) << kept->header("connection");
+  }
+  ASSERT_TRUE(connection->send("GET /livez HTTP/1.0\r\n\r\n"));
+  const auto closed = connection->readResponse();
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->header("connection"), "close");
+  EXPECT_TRUE(connection->closesWithin(5s));
+}
+
+TEST_F(HostileInput, EmptyLinesBetweenRequestsAreIdleTime) {
+  auto connection = RawConnection::open(node_->port());
+  ASSERT_NE(connection, nullptr);
+  ASSERT_TRUE(connection->send("\r\n\r\nGET /livez HTTP/1.1\r\n\r\n\r\n"));
+  const auto live = connection->readResponse();
+  ASSERT_TRUE(live);
+  EXPECT_EQ(live->status, 200);
+  // The stray CRLF after it starts no request: the connection ends at the keep-alive
+  // wait (2 s) with nothing sent, never with a 408 a later request could take for its own.
+  EXPECT_TRUE(connection->closesWithin(4s));
+}
+
+TEST_F(HostileInput, ShutdownClosesIdleKeepAliveConnectionsAtOnce) {
+  auto connection = RawConnection::open(node_->port());
+  ASSERT_NE(connection, nullptr);
+  ASSERT_TRUE(connection->send("GET /livez HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(connection->readResponse());
+  ::kill(node_->pid(), SIGTERM);
+  // Well before the 2 s keep-alive wait would end it.
+  EXPECT_TRUE(connection->closesWithin(1500ms));
+  EXPECT_EQ(node_->terminate(), 0);
 }
 
 }  // namespace

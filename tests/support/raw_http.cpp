@@ -94,7 +94,10 @@ std::optional<RawResponse> RawConnection::readResponse(std::chrono::milliseconds
   }
   auto response = parseHead(std::string_view(buffer_).substr(0, head_end));
   if (!response) return std::nullopt;
+  // The node frames every answer but a 1xx by Content-Length; a chunked one would be read
+  // wrongly here, so it counts as no answer.
   const std::string length = response->header("content-length");
+  if (length.empty() && response->status >= 200) return std::nullopt;
   const std::size_t body_size = length.empty() ? 0 : std::stoul(length);
   const std::size_t total = head_end + 4 + body_size;
   while (buffer_.size() < total) {

@@ -36,7 +36,8 @@ class RawConnection {
   // Closes the sending side: the node reads the end of the stream.
   void finishSending();
   // The next answer (a 100 Continue counts as one), its body read by Content-Length;
-  // nullopt when the connection closes or nothing whole arrives within `limit`.
+  // nullopt when the connection closes, nothing whole arrives within `limit`, or an answer
+  // other than a 1xx has no Content-Length.
   std::optional<RawResponse> readResponse(
       std::chrono::milliseconds limit = std::chrono::seconds(10));
   // Whether the node closes the connection within `limit` without sending another byte

@@ -212,8 +212,16 @@ TEST(RequestParser, RefusesMalformedRequestLines) {
 TEST(RequestParser, AppliesTheSizeLimitsOfTheHead) {
   expectRefused("GET /" + std::string(9000, 'a') + " HTTP/1.1\r\n\r\n", 414);
   expectRefused("GET / HTTP/1.1\r\nX-A: " + std::string(9000, 'a') + "\r\n\r\n", 431, "X-A");
-  // cpp-httplib receives each '%' as three bytes, so the limit counts them so.
-  expectRefused("GET / HTTP/1.1\r\nX-A: " + std::string(3000, '%') + "\r\n\r\n", 431, "X-A");
+  // Exactly at a limit is taken; the lines count as cpp-httplib reads them, ended by CRLF.
+  const std::string at_line_limit = "X-A:" + std::string(8192 - 6, 'a');
+  EXPECT_EQ(parseInSteps("GET / HTTP/1.1\r\n" + at_line_limit + "\r\n\r\n").state(),
+            State::kComplete);
+  expectRefused("GET / HTTP/1.1\r\n" + at_line_limit + "a\r\n\r\n", 431, "X-A");
+  expectRefused("GET / HTTP/1.1\r\n" + at_line_limit + "a\n\n", 431, "X-A");
+  const std::string at_target_limit = "/" + std::string(8192 - 16, 'a');
+  EXPECT_EQ(parseInSteps("GET " + at_target_limit + " HTTP/1.1\r\n\r\n").state(), State::kComplete);
+  // 8,192 bytes with a bare LF would be 8,193 as cpp-httplib reads it.
+  expectRefused("GET " + at_target_limit + "a HTTP/1.1\n\n", 414);
   std::string many = "GET / HTTP/1.1\r\n";
   for (int i = 0; i < 101; ++i) many += "X-" + std::to_string(i) + ": v\r\n";
   expectRefused(many + "\r\n", 431, "100 header fields");
@@ -228,15 +236,79 @@ TEST(RequestParser, AppliesTheSizeLimitsOfTheHead) {
   expectRefused(trailers + "\r\n", 431);
 }
 
-TEST(RequestParser, NormalizedRequestKeepsValuesAndDropsFramingAndRange) {
-  auto parser = parseInSteps(post(
-      "Transfer-Encoding: chunked\r\nRange: bytes=0-3\r\nIf-Range: x\r\nExpect: 100-continue\r\n"
-      "Content-Encoding: identity\r\nAuthorization: Bearer 50%off\r\n",
-      chunked("abc", 2)));
+TEST(RequestParser, NormalizedRequestCarriesTheRequestLineKeepAliveAndDecodedBody) {
+  auto parser = parseInSteps(
+      post("Transfer-Encoding: chunked\r\nRange: bytes=0-3\r\nAuthorization: Bearer 50%off\r\n",
+           chunked("abc", 2)));
   ASSERT_EQ(parser.state(), State::kComplete);
   EXPECT_EQ(normalizedRequest(parser.request()),
-            "POST /v1/orders HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer 50%25off\r\n"
-            "Content-Length: 3\r\n\r\nabc");
+            "POST /v1/orders HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc");
+  EXPECT_EQ(
+      normalizedRequest(parseInSteps("GET / HTTP/1.1\r\nConnection: CLOSE\r\n\r\n").request()),
+      "GET / HTTP/1.1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(
+      normalizedRequest(parseInSteps("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").request()),
+      "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(normalizedRequest(parseInSteps("GET / HTTP/1.0\r\n\r\n").request()),
+            "GET / HTTP/1.0\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+}
+
+TEST(RequestParser, KnowsWhichHeadersNoHandlerSees) {
+  for (const char* consumed :
+       {"content-length", "Transfer-Encoding", "CONTENT-ENCODING", "Expect", "Range", "If-Range"}) {
+    EXPECT_TRUE(isConsumedByConnection(consumed)) << consumed;
+  }
+  for (const char* kept : {"Authorization", "Idempotency-Key", "Content-Type", "Connection"}) {
+    EXPECT_FALSE(isConsumedByConnection(kept)) << kept;
+  }
+}
+
+TEST(RequestParser, KeepsEmptyHeaderValues) {
+  const auto parser = parseInSteps("GET / HTTP/1.1\r\nIdempotency-Key:\r\nX-B:   \r\n\r\n");
+  ASSERT_EQ(parser.state(), State::kComplete);
+  ASSERT_NE(parser.request().header("Idempotency-Key"), nullptr);
+  EXPECT_EQ(*parser.request().header("Idempotency-Key"), "");
+  EXPECT_EQ(*parser.request().header("X-B"), "");
+}
+
+TEST(RequestParser, ChunkFramingCountsTowardABudgetAsLargeAsTheBodys) {
+  // 20,000 one-byte chunks: a 20 KB body in 120 KB of framing.
+  expectRefused(post("Transfer-Encoding: chunked\r\n", chunked(std::string(20000, 'x'), 1)), 413,
+                "framing");
+  expectRefused(post("Transfer-Encoding: chunked\r\n", "1;" + std::string(200, 'e') + "\r\n"), 400,
+                "chunk-size line");
+  // Chunks of 64 bytes are ordinary: a full body in them is taken.
+  const auto ordinary =
+      parseInSteps(post("Transfer-Encoding: chunked\r\n", chunked(std::string(65536, 'y'), 64)));
+  EXPECT_EQ(ordinary.state(), State::kComplete);
+}
+
+TEST(RequestParser, LeadingZerosDoNotCountTowardTheDigitLimits) {
+  const auto padded = parseInSteps(post("Content-Length: 0000000000000000000000003\r\n", "abc"));
+  ASSERT_EQ(padded.state(), State::kComplete);
+  EXPECT_EQ(padded.request().body, "abc");
+  const auto chunk =
+      parseInSteps(post("Transfer-Encoding: chunked\r\n",
+                        "00000000000000000003\r\nabc\r\n00000000000000000000\r\n\r\n"));
+  ASSERT_EQ(chunk.state(), State::kComplete);
+  EXPECT_EQ(chunk.request().body, "abc");
+}
+
+TEST(RequestParser, CloseWinsAndHttp10NeverWaitsFor100Continue) {
+  EXPECT_FALSE(
+      parseInSteps("GET / HTTP/1.0\r\nConnection: close, keep-alive\r\n\r\n").request().keep_alive);
+  EXPECT_FALSE(parseInSteps("GET / HTTP/1.1\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n")
+                   .request()
+                   .keep_alive);
+  RequestParser http10;
+  http10.feed("POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
+  EXPECT_EQ(http10.state(), State::kIncomplete);
+  EXPECT_FALSE(http10.request().expects_continue);
+  // A body over the limit is refused at once: no 100 Continue invites it.
+  RequestParser over;
+  over.feed(post("Expect: 100-continue\r\nContent-Length: 70000\r\n", ""));
+  EXPECT_EQ(over.state(), State::kFailed);
+  EXPECT_EQ(over.error().status, 413);
 }
 
 }  // namespace

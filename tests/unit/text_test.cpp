@@ -37,6 +37,17 @@ TEST(Utf8Length, CountsCodePoints) {
   EXPECT_EQ(utf8Length("\xF0\x9F\x9B\x92"), 1u);  // one emoji, four bytes
 }
 
+TEST(IsValidUtf8, TakesWellFormedTextAndRefusesTheRest) {
+  for (const char* good :
+       {"", "plain", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf"}) {
+    EXPECT_TRUE(isValidUtf8(good)) << good;
+  }
+  for (const char* bad : {"\x80", "\xbf\xbf", "\xc3", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80",
+                          "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "a\xc3(b"}) {
+    EXPECT_FALSE(isValidUtf8(bad)) << bad;
+  }
+}
+
 TEST(ConstantTimeEquals, ComparesWholeStrings) {
   EXPECT_TRUE(constantTimeEquals("secret-token", "secret-token"));
   EXPECT_FALSE(constantTimeEquals("secret-token", "secret-tokem"));
