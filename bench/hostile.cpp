@@ -25,30 +25,9 @@ namespace {
 
 using std::chrono::steady_clock;
 
-int setting(const char* name, int fallback) {
-  const char* value = std::getenv(name);
-  if (value == nullptr || *value == '\0') return fallback;
-  const int parsed = std::atoi(value);
-  if (parsed <= 0) {
-    ADD_FAILURE() << name << " must be a positive integer, not '" << value << "'";
-    return fallback;
-  }
-  return parsed;
-}
-
-const int kEach = setting("EACH", 500);
-const int kClients = setting("CLIENTS", 4);
+const int kEach = positiveIntSetting("EACH", 500);
+const int kClients = positiveIntSetting("CLIENTS", 4);
 const std::string kOrder = R"({"customerId":"c","items":[{"productId":"p","quantity":1}]})";
-
-std::string deepOrder(std::size_t depth) {
-  return R"({"customerId":"c","items":[{"productId":"p","quantity":1}],"metadata":{"a":)" +
-         std::string(depth, '[') + std::string(depth, ']') + "}}";
-}
-
-std::string largeOrder(std::size_t bytes) {
-  return R"({"customerId":"c","items":[{"productId":"p","quantity":1}],"metadata":{"a":")" +
-         std::string(bytes, 'x') + "\"}}";
-}
 
 std::string post(const std::string& body, const std::string& extra = "") {
   return "POST /v1/orders HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
@@ -57,16 +36,9 @@ std::string post(const std::string& body, const std::string& extra = "") {
 }
 
 std::string postChunked(const std::string& body) {
-  std::string out =
-      "POST /v1/orders HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-      "Transfer-Encoding: chunked\r\n\r\n";
-  char size[32];
-  for (std::size_t i = 0; i < body.size(); i += 8192) {
-    const auto piece = body.substr(i, 8192);
-    std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
-    out += size + piece + "\r\n";
-  }
-  return out + "0\r\n\r\n";
+  return "POST /v1/orders HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+         "Transfer-Encoding: chunked\r\n\r\n" +
+         chunkedBody(body, 8192);
 }
 
 struct Kind {
@@ -77,13 +49,13 @@ struct Kind {
 };
 
 TEST(HostileBench, MemoryStaysBoundedUnderBombsAndDeepBodies) {
-  const std::string inflating = gzipCompress(largeOrder(1000 * 1000));
-  const std::string nesting = gzipCompress(deepOrder(300000));
+  const std::string inflating = gzipCompress(orderWithLargeMetadata(1000 * 1000));
+  const std::string nesting = gzipCompress(orderWithDeepMetadata(300000));
   std::vector<Kind> kinds = {
       {"gzip, 1 MB inflated", post(inflating, "Content-Encoding: gzip\r\n"), 415, 0},
       {"gzip, 300,000 levels", post(nesting, "Content-Encoding: gzip\r\n"), 415, 0},
-      {"2,500 levels, plain", post(deepOrder(2500)), 400, 0},
-      {"200,000 levels, chunked", postChunked(deepOrder(200000)), 413, 0},
+      {"2,500 levels, plain", post(orderWithDeepMetadata(2500)), 400, 0},
+      {"200,000 levels, chunked", postChunked(orderWithDeepMetadata(200000)), 413, 0},
   };
   for (auto& kind : kinds) kind.wire_bytes = kind.request.size();
 

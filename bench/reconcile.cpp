@@ -42,21 +42,10 @@ const char* const kOrder =
 const char* const kRunFinished = "reconciliation run finished";
 constexpr std::int64_t kNoRunsIntervalMs = 3600000;
 
-int setting(const char* name, int fallback) {
-  const char* value = std::getenv(name);
-  if (value == nullptr || *value == '\0') return fallback;
-  const int parsed = std::atoi(value);
-  if (parsed <= 0) {
-    ADD_FAILURE() << name << " must be a positive integer, not '" << value << "'";
-    return fallback;
-  }
-  return parsed;
-}
-
-const int kOrders = setting("ORDERS", 10000);
-const int kClients = setting("CLIENTS", 8);
-const int kDurationS = setting("DURATION", 10);
-const int kWarmupS = setting("WARMUP", 2);
+const int kOrders = positiveIntSetting("ORDERS", 10000);
+const int kClients = positiveIntSetting("CLIENTS", 8);
+const int kDurationS = positiveIntSetting("DURATION", 10);
+const int kWarmupS = positiveIntSetting("WARMUP", 2);
 
 std::int64_t wallMillis() {
   return std::chrono::duration_cast<milliseconds>(

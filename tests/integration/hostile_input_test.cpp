@@ -19,27 +19,6 @@ using namespace std::chrono_literals;
 constexpr const char* kApiToken = "till-secret-123456";
 const std::string kOrder = R"({"customerId":"c","items":[{"productId":"p","quantity":1}]})";
 
-std::string orderWithDeepMetadata(std::size_t depth) {
-  return R"({"customerId":"c","items":[{"productId":"p","quantity":1}],"metadata":{"a":)" +
-         std::string(depth, '[') + std::string(depth, ']') + "}}";
-}
-
-std::string orderWithLargeMetadata(std::size_t bytes) {
-  return R"({"customerId":"c","items":[{"productId":"p","quantity":1}],"metadata":{"a":")" +
-         std::string(bytes, 'x') + "\"}}";
-}
-
-std::string chunked(const std::string& body, std::size_t chunk) {
-  std::string out;
-  char size[32];
-  for (std::size_t i = 0; i < body.size(); i += chunk) {
-    const auto piece = body.substr(i, chunk);
-    std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
-    out += size + piece + "\r\n";
-  }
-  return out + "0\r\n\r\n";
-}
-
 std::string postOrder(const std::string& body, const std::string& extra_headers = "") {
   return "POST /v1/orders HTTP/1.1\r\nHost: till\r\nAuthorization: Bearer " +
          std::string(kApiToken) +
@@ -55,7 +34,7 @@ std::string postOrderChunked(const std::string& body) {
   return "POST /v1/orders HTTP/1.1\r\nHost: till\r\nAuthorization: Bearer " +
          std::string(kApiToken) +
          "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
-         chunked(body, 4096);
+         chunkedBody(body, 4096);
 }
 
 void expectProblem(const std::optional<RawResponse>& response, int status) {

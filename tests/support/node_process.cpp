@@ -94,6 +94,17 @@ double cpuSeconds(pid_t pid) {
   return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+int positiveIntSetting(const char* name, int fallback) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return fallback;
+  const int parsed = std::atoi(value);
+  if (parsed <= 0) {
+    ADD_FAILURE() << name << " must be a positive integer, not '" << value << "'";
+    return fallback;
+  }
+  return parsed;
+}
+
 double memoryMiB(pid_t pid, const std::string& field) {
   std::istringstream status(readFile("/proc/" + std::to_string(pid) + "/status"));
   std::string line;

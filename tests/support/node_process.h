@@ -37,6 +37,10 @@ double cpuSeconds(pid_t pid);
 // A memory figure of process `pid` in MiB, from /proc/PID/status: "VmRSS" (resident now)
 // or "VmHWM" (the most it was ever resident); 0 if it is gone.
 double memoryMiB(pid_t pid, const std::string& field);
+
+// A benchmark's setting from the environment: a positive integer, or `fallback` when unset
+// (a test failure, and `fallback`, when it is anything else).
+int positiveIntSetting(const char* name, int fallback);
 void writeFile(const std::string& path, const std::string& contents);
 
 struct RunResult {

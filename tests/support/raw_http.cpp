@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <stdexcept>
 
 namespace outpost::testing {
@@ -131,6 +132,27 @@ std::optional<RawResponse> rawExchange(int port, std::string_view request) {
   auto connection = RawConnection::open(port);
   if (!connection || !connection->send(request)) return std::nullopt;
   return connection->readResponse();
+}
+
+std::string chunkedBody(std::string_view body, std::size_t chunk) {
+  std::string out;
+  char size[32];
+  for (std::size_t i = 0; i < body.size(); i += chunk) {
+    const auto piece = body.substr(i, chunk);
+    std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+    out.append(size).append(piece).append("\r\n");
+  }
+  return out + "0\r\n\r\n";
+}
+
+std::string orderWithDeepMetadata(std::size_t depth) {
+  return R"({"customerId":"c","items":[{"productId":"p","quantity":1}],"metadata":{"a":)" +
+         std::string(depth, '[') + std::string(depth, ']') + "}}";
+}
+
+std::string orderWithLargeMetadata(std::size_t bytes) {
+  return R"({"customerId":"c","items":[{"productId":"p","quantity":1}],"metadata":{"a":")" +
+         std::string(bytes, 'x') + "\"}}";
 }
 
 std::string gzipCompress(std::string_view data) {

@@ -61,4 +61,12 @@ std::optional<RawResponse> rawExchange(int port, std::string_view request);
 // `data` compressed in the gzip format (zlib), as a till would send Content-Encoding: gzip.
 std::string gzipCompress(std::string_view data);
 
+// `body` in chunked framing (RFC 9112 §7.1), `chunk` bytes a chunk, with the last chunk.
+std::string chunkedBody(std::string_view body, std::size_t chunk);
+
+// A valid order whose metadata nests `depth` arrays ({"a":[[[...]]]}), and one whose
+// metadata holds a string of `bytes` bytes: the hostile bodies of SPEC §8.
+std::string orderWithDeepMetadata(std::size_t depth);
+std::string orderWithLargeMetadata(std::size_t bytes);
+
 }  // namespace outpost::testing

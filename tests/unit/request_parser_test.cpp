@@ -4,10 +4,13 @@
 
 #include <string>
 
+#include "support/raw_http.h"
+
 namespace outpost::http {
 namespace {
 
 using State = RequestParser::State;
+using testing::chunkedBody;
 using namespace std::string_literals;
 
 // Feeds all of `bytes` in pieces of `step` bytes, the way a slow network delivers them;
@@ -28,17 +31,6 @@ RequestParser parseInSteps(const std::string& bytes, std::size_t step = 1 << 20,
 
 std::string post(const std::string& headers, const std::string& body) {
   return "POST /v1/orders HTTP/1.1\r\nHost: x\r\n" + headers + "\r\n" + body;
-}
-
-std::string chunked(const std::string& body, std::size_t chunk) {
-  std::string out;
-  char size[32];
-  for (std::size_t i = 0; i < body.size(); i += chunk) {
-    const auto piece = body.substr(i, chunk);
-    std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
-    out += size + piece + "\r\n";
-  }
-  return out + "0\r\n\r\n";
 }
 
 void expectRefused(const std::string& bytes, int status, const std::string& detail_part = "") {
@@ -62,7 +54,7 @@ TEST(RequestParser, ReadsARequestLineHeadersAndALengthBody) {
 }
 
 TEST(RequestParser, GivesTheSameRequestWhateverTheNetworkSplits) {
-  const std::string bytes = post("Transfer-Encoding: chunked\r\n", chunked("hello, world", 5));
+  const std::string bytes = post("Transfer-Encoding: chunked\r\n", chunkedBody("hello, world", 5));
   for (std::size_t step : {1, 2, 3, 7, 64}) {
     const auto parser = parseInSteps(bytes, step);
     ASSERT_EQ(parser.state(), State::kComplete) << step;
@@ -120,15 +112,15 @@ TEST(RequestParser, DecodesChunkedBodiesWithExtensionsAndTrailers) {
 
 TEST(RequestParser, TheBodyLimitHoldsOnTheDecodedChunkedBody) {
   const std::string body(100 * 1024, 'x');
-  expectRefused(post("Transfer-Encoding: chunked\r\n", chunked(body, 4000)), 413, "64 KiB");
+  expectRefused(post("Transfer-Encoding: chunked\r\n", chunkedBody(body, 4000)), 413, "64 KiB");
   // One chunk that announces more than the limit is refused before its data arrives.
   RequestParser parser;
   parser.feed(post("Transfer-Encoding: chunked\r\n", "10001\r\n"));
   EXPECT_EQ(parser.state(), State::kFailed);
   EXPECT_EQ(parser.error().status, 413);
   // Exactly the limit is taken.
-  const auto at_limit =
-      parseInSteps(post("Transfer-Encoding: chunked\r\n", chunked(std::string(65536, 'y'), 1000)));
+  const auto at_limit = parseInSteps(
+      post("Transfer-Encoding: chunked\r\n", chunkedBody(std::string(65536, 'y'), 1000)));
   ASSERT_EQ(at_limit.state(), State::kComplete);
   EXPECT_EQ(at_limit.request().body.size(), 65536u);
 }
@@ -239,7 +231,7 @@ TEST(RequestParser, AppliesTheSizeLimitsOfTheHead) {
 TEST(RequestParser, NormalizedRequestCarriesTheRequestLineKeepAliveAndDecodedBody) {
   auto parser = parseInSteps(
       post("Transfer-Encoding: chunked\r\nRange: bytes=0-3\r\nAuthorization: Bearer 50%off\r\n",
-           chunked("abc", 2)));
+           chunkedBody("abc", 2)));
   ASSERT_EQ(parser.state(), State::kComplete);
   EXPECT_EQ(normalizedRequest(parser.request()),
             "POST /v1/orders HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc");
@@ -273,13 +265,13 @@ TEST(RequestParser, KeepsEmptyHeaderValues) {
 
 TEST(RequestParser, ChunkFramingCountsTowardABudgetAsLargeAsTheBodys) {
   // 20,000 one-byte chunks: a 20 KB body in 120 KB of framing.
-  expectRefused(post("Transfer-Encoding: chunked\r\n", chunked(std::string(20000, 'x'), 1)), 413,
-                "framing");
+  expectRefused(post("Transfer-Encoding: chunked\r\n", chunkedBody(std::string(20000, 'x'), 1)),
+                413, "framing");
   expectRefused(post("Transfer-Encoding: chunked\r\n", "1;" + std::string(200, 'e') + "\r\n"), 400,
                 "chunk-size line");
   // Chunks of 64 bytes are ordinary: a full body in them is taken.
-  const auto ordinary =
-      parseInSteps(post("Transfer-Encoding: chunked\r\n", chunked(std::string(65536, 'y'), 64)));
+  const auto ordinary = parseInSteps(
+      post("Transfer-Encoding: chunked\r\n", chunkedBody(std::string(65536, 'y'), 64)));
   EXPECT_EQ(ordinary.state(), State::kComplete);
 }
 
