@@ -177,15 +177,17 @@ class ServerConnection {
   }
 
   // Appends what the socket has to buffer_; false when the client closed or it failed.
+  // Read through the stack, so an idle connection's buffer is only as large as the
+  // requests it was sent, not a receive chunk.
   bool receive() {
-    const std::size_t old_size = buffer_.size();
-    buffer_.resize(old_size + kReceiveChunk);
+    char chunk[kReceiveChunk];
     ssize_t got;
     do {
-      got = ::recv(fd_, buffer_.data() + old_size, kReceiveChunk, 0);
+      got = ::recv(fd_, chunk, sizeof chunk, 0);
     } while (got < 0 && errno == EINTR);
-    buffer_.resize(old_size + static_cast<std::size_t>(std::max<ssize_t>(got, 0)));
-    return got > 0;
+    if (got <= 0) return false;
+    buffer_.append(chunk, static_cast<std::size_t>(got));
+    return true;
   }
 
   RequestError timedOut() const {
