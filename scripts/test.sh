@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every dependency, builds outpost, and runs all tests twice: in a normal build
+# Installs every dependency, checks the layering of src/, builds outpost, and runs all
+# tests twice: in a normal build
 # and under AddressSanitizer + UndefinedBehaviorSanitizer. First it compiles the Release
 # build that bench/orders.sh measures (-O3 brings warnings of its own); last it runs each
 # libFuzzer target for FUZZ_SECONDS (default 60; scripts/fuzz.sh).
@@ -14,6 +15,8 @@ run_suite() {
   (cd "$dir" && ctest --output-on-failure -j2 --timeout 600)
 }
 
+echo "== layers: every include of src/ points down (scripts/check-layers.sh) =="
+bash scripts/check-layers.sh
 echo "== build: Release, as bench/orders.sh builds it =="
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DOUTPOST_TESTS=OFF >/dev/null
 cmake --build build-release -j2 --target outpost
