@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs every dependency, checks the layering of src/, builds outpost, and runs all
 # tests twice: in a normal build and under AddressSanitizer + UndefinedBehaviorSanitizer.
-# First it compiles the Release
-# build that bench/orders.sh measures (-O3 brings warnings of its own); last it runs each
-# libFuzzer target for FUZZ_SECONDS (default 60; scripts/fuzz.sh).
+# First it compiles the Release build that bench/orders.sh measures (-O3 brings warnings
+# of its own); last it runs each libFuzzer target for FUZZ_SECONDS (default 60;
+# scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --with-test-peers --with-fuzzing
