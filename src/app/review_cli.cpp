@@ -20,7 +20,7 @@ int fail(const std::string& message, int status) {
 int exitStatusFor(const Error& error) { return error.kind == ErrorKind::kUnavailable ? 1 : 2; }
 
 int list(review::ReviewService& reviews, const std::map<std::string, std::string>& options) {
-  review::ReviewFilter filter;
+  store::ReviewFilter filter;
   if (auto limit = options.find("--limit"); limit != options.end()) {
     auto parsed = http::parseLimit(limit->second);
     if (!parsed) return fail("--limit must be an integer from 1 to 500", 2);

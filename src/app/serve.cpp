@@ -14,10 +14,8 @@
 #include "clients/event_destinations.h"
 #include "clients/http_client.h"
 #include "clients/product_client.h"
-#include "delivery/delivery_initiator.h"
 #include "http/server.h"
 #include "jobs/job_runner.h"
-#include "jobs/retention.h"
 #include "observability/logger.h"
 #include "observability/metrics.h"
 #include "observability/reliability.h"
@@ -26,12 +24,14 @@
 #include "orders/order_service.h"
 #include "outbox/outbox_admin.h"
 #include "outbox/relay.h"
+#include "outbox/retention.h"
 #include "reconciliation/reconciler.h"
-#include "resilience/breaker_store.h"
 #include "resilience/circuit_breaker.h"
 #include "review/review_service.h"
 #include "saga/compensator.h"
+#include "saga/delivery_initiator.h"
 #include "saga/saga_recovery.h"
+#include "store/breaker_records.h"
 #include "store/store.h"
 
 namespace outpost::app {
@@ -83,7 +83,7 @@ resilience::BreakerOptions breakerOptions(const std::string& name, const Breaker
 using Breakers = std::map<std::string, std::unique_ptr<resilience::CircuitBreaker>>;
 
 Breakers makeBreakers(const Config& config, const Clock& clock, store::Store& store) {
-  auto restored = store.read([](store::Connection& c) { return resilience::loadBreakerStates(c); });
+  auto restored = store.read([](store::Connection& c) { return store::loadBreakerStates(c); });
   Breakers breakers;
   for (const auto& [name, settings] : config.breakers) {
     std::optional<resilience::PersistedBreaker> state;
@@ -177,11 +177,11 @@ int serve(const Config& config) {
   }
 
   auto& delivery_breaker = *breakers.at("delivery-service");
-  delivery::OrderCalls order_calls;  // one delivery call per order at a time
-  delivery::DeliveryInitiator delivery({**store, clock, random, delivery_breaker,
-                                        delivery_client ? &*delivery_client : nullptr,
-                                        config.delivery_service.retry, config.node_id, log,
-                                        order_calls, [&] { runner.wake(kDeliveryJob); }, &metrics});
+  saga::OrderCalls order_calls;  // one delivery call per order at a time
+  saga::DeliveryInitiator delivery({**store, clock, random, delivery_breaker,
+                                    delivery_client ? &*delivery_client : nullptr,
+                                    config.delivery_service.retry, config.node_id, log, order_calls,
+                                    [&] { runner.wake(kDeliveryJob); }, &metrics});
   saga::Compensator compensator({**store, clock, random, delivery_breaker,
                                  delivery_client ? &*delivery_client : nullptr,
                                  config.delivery_service.retry, config.node_id, log, order_calls,
@@ -213,7 +213,7 @@ int serve(const Config& config) {
       // The database breaker's own state cannot be written while the database is down.
       if (name != "database") {
         (void)(*store)->write([&](store::Connection& c) {
-          resilience::saveBreakerTransition(c, t);
+          store::saveBreakerTransition(c, t);
           return okStatus();
         });
       }
@@ -244,7 +244,7 @@ int serve(const Config& config) {
   if (recheck) runner.add(kRecheckJob, [&] { return recheck->runDueJobs(stop_requested); });
 
   outbox::OutboxAdmin outbox_admin(**store, clock);
-  jobs::Retention retention(**store, clock, config.events.retention_ms, log);
+  outbox::Retention retention(**store, clock, config.events.retention_ms, log);
   runner.add(kRetentionJob, [&] { return retention.runOnce(); });
 
   const Destinations destinations = makeEventDestinations(config, http, stop_requested);

@@ -6,7 +6,6 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json_parse.h"
-#include "orders/order_json.h"
 
 namespace outpost::clients {
 namespace {
@@ -58,13 +57,13 @@ HttpResponse DeliveryClient::call(const std::string& method, const std::string& 
   return http_.send(request);
 }
 
-DeliveryAnswer DeliveryClient::initiate(const orders::Order& order) {
-  const json body = {{"orderId", order.id},
-                     {"items", orders::itemsToJson(order.items)},
-                     {"shippingAddress", order.shipping_address.value_or(json(nullptr))}};
-  const HttpResponse response =
-      call("POST", "/deliveries",
-           {{"Content-Type", "application/json"}, {"Idempotency-Key", order.id}}, body.dump());
+DeliveryAnswer DeliveryClient::initiate(const DeliveryRequest& request) {
+  const json body = {{"orderId", request.order_id},
+                     {"items", request.items},
+                     {"shippingAddress", request.shipping_address}};
+  const HttpResponse response = call(
+      "POST", "/deliveries",
+      {{"Content-Type", "application/json"}, {"Idempotency-Key", request.order_id}}, body.dump());
   DeliveryAnswer answer = answerFrom(response);
   if (answer.call_class != CallClass::kSuccess) return answer;
   auto id = stringField(response.body, "id");

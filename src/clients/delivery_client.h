@@ -2,12 +2,19 @@
 // travels as Idempotency-Key, so a retry after a lost answer never makes a second delivery.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "clients/http_client.h"
-#include "orders/order.h"
 
 namespace outpost::clients {
+
+// What POST {url}/deliveries sends.
+struct DeliveryRequest {
+  std::string order_id;                            // also the Idempotency-Key
+  nlohmann::json items = nlohmann::json::array();  // [{"productId", "quantity", ...}]
+  nlohmann::json shipping_address;                 // null when the order has none
+};
 
 struct DeliveryAnswer {
   CallClass call_class = CallClass::kRetriable;
@@ -24,7 +31,7 @@ class DeliveryClient {
       : http_(http), base_url_(std::move(base_url)), timeout_ms_(timeout_ms) {}
 
   // POST {url}/deliveries. A 2xx without a usable "id" is a malformed answer: retriable.
-  DeliveryAnswer initiate(const orders::Order& order);
+  DeliveryAnswer initiate(const DeliveryRequest& request);
   // GET {url}/deliveries/{id}: the authoritative status. A 2xx without a string "status"
   // is malformed: retriable.
   DeliveryAnswer status(const std::string& delivery_id);

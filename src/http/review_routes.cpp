@@ -13,13 +13,13 @@ using nlohmann::json;
 
 bool isReviewCursor(const std::string& text) { return parseNonNegative(text).has_value(); }
 
-Result<review::ReviewFilter> parseReviewFilter(const httplib::Request& request) {
+Result<store::ReviewFilter> parseReviewFilter(const httplib::Request& request) {
   static constexpr PageQueryRules kRules = {nullptr, "", isReviewCursor};
   auto query = parsePageQuery(request, kRules);
   if (!query) return query.error();
   std::optional<std::int64_t> after;
   if (query->after) after = parseNonNegative(*query->after);
-  return review::ReviewFilter{query->limit, after};
+  return store::ReviewFilter{query->limit, after};
 }
 
 }  // namespace

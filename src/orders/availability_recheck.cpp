@@ -4,7 +4,7 @@
 #include "orders/availability.h"
 #include "orders/order_repository.h"
 #include "outbox/outbox.h"
-#include "review/review_store.h"
+#include "store/review_records.h"
 
 namespace outpost::orders {
 using jobs::kJobsPerPass;
@@ -64,15 +64,15 @@ bool AvailabilityRechecker::recheck(const jobs::JobRow& job) {
     }
     outbox::EventContext context{deps_.node_id, now, deps_.random};
     if (confirmed) {
-      review::resolveReview(c, job.aggregate_id, review::kAvailability,
-                            "availability confirmed by the product service", now);
+      store::resolveReview(c, job.aggregate_id, store::kReviewAvailability,
+                           "availability confirmed by the product service", now);
       outbox::appendEvent(c,
                           {"AVAILABILITY_CONFIRMED",
                            job.aggregate_id,
                            {{"orderId", job.aggregate_id}, {"productIds", ids}}},
                           context);
     } else {
-      review::flagForReview(c, job.aggregate_id, review::kAvailability, verdict.reason, now);
+      store::flagForReview(c, job.aggregate_id, store::kReviewAvailability, verdict.reason, now);
     }
     return okStatus();
   });

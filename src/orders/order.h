@@ -45,7 +45,7 @@ struct Order {
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
   std::vector<StatusChange> history;
-  // The order's saga (saga/saga_store.h): its state and its steps (a JSON array of
+  // The order's saga (store/saga_records.h): its state and its steps (a JSON array of
   // {"step", "at", "data"?}): the first ones are written with a new order's row; read back
   // with the history.
   std::string saga_state;

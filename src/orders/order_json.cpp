@@ -140,6 +140,10 @@ Result<NewOrder> parseNewOrder(const json& body) {
   return order;
 }
 
+clients::DeliveryRequest deliveryRequest(const Order& order) {
+  return {order.id, itemsToJson(order.items), order.shipping_address.value_or(json(nullptr))};
+}
+
 json itemsToJson(const std::vector<OrderItem>& items) {
   json out = json::array();
   for (const auto& item : items) {

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "clients/delivery_client.h"
 #include "orders/order.h"
 #include "outpost/result.h"
 
@@ -17,6 +18,9 @@ inline constexpr std::size_t kMaxStringLength = 128;
 Result<NewOrder> parseNewOrder(const nlohmann::json& body);
 
 nlohmann::json itemsToJson(const std::vector<OrderItem>& items);
+
+// What the delivery service is sent to ship the order (SPEC §6).
+clients::DeliveryRequest deliveryRequest(const Order& order);
 
 // {"id", "status", "requiresManualReview", "deliveryId", "createdAt"}: the 201 body.
 nlohmann::json orderSummaryJson(const Order& order);

@@ -5,8 +5,8 @@
 #include "orders/order_json.h"
 #include "orders/order_repository.h"
 #include "outbox/outbox.h"
-#include "review/review_store.h"
-#include "saga/saga_store.h"
+#include "store/review_records.h"
+#include "store/saga_records.h"
 
 namespace outpost::orders {
 
@@ -133,11 +133,11 @@ Order OrderService::buildOrder(const NewOrder& request, const AvailabilityVerdic
   order.created_at = now;
   order.updated_at = now;
   order.history.push_back({kPendingShipment, now, "order created"});
-  order.saga_state = saga::kRunning;
-  order.saga_steps =
-      saga::firstSteps({saga::NewStep{saga::kAvailabilityChecked, availabilityStep(verdict)},
-                        saga::NewStep{saga::kOrderCreated, json::object()}},
-                       now);
+  order.saga_state = store::kSagaRunning;
+  order.saga_steps = store::firstSagaSteps(
+      {store::NewSagaStep{store::kStepAvailabilityChecked, availabilityStep(verdict)},
+       store::NewSagaStep{store::kStepOrderCreated, json::object()}},
+      now);
   if (verdict.kind == Verdict::kShort || verdict.kind == Verdict::kFallback) {
     order.requires_manual_review = true;
     order.review_reason = verdict.reason;
@@ -157,7 +157,7 @@ Status OrderService::commitOrder(const Order& order, const AvailabilityVerdict& 
     outbox::appendEvent(connection, {"ORDER_CREATED", order.id, event_data}, context);
     jobs::scheduleJob(connection, {jobs::kInitiateDelivery, order.id, json::object(), now}, now);
     if (order.requires_manual_review) {
-      review::flagForReview(connection, order.id, review::kAvailability, verdict.reason, now);
+      store::flagForReview(connection, order.id, store::kReviewAvailability, verdict.reason, now);
     }
     if (verdict.kind == Verdict::kFallback) {
       outbox::appendEvent(

@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <optional>
 
-#include "delivery/breaker_result.h"
 #include "orders/order_repository.h"
 #include "orders/order_status.h"
 #include "outbox/outbox.h"
-#include "review/review_store.h"
-#include "saga/saga_store.h"
+#include "saga/breaker_result.h"
+#include "store/review_records.h"
+#include "store/saga_records.h"
 
 namespace outpost::reconciliation {
 namespace {
@@ -88,7 +88,7 @@ bool Reconciler::reconcilePage(const std::vector<Candidate>& page, RunState& run
       break;
     }
     const clients::DeliveryAnswer answer = deps_.client.status(candidate.delivery_id);
-    deps_.breaker.record(*permit, delivery::breakerResult(answer));
+    deps_.breaker.record(*permit, saga::breakerResult(answer));
     auto decision = judge(candidate, answer);
     if (!decision) {
       ++run.record.failed;
@@ -152,7 +152,7 @@ bool needsWrite(const Reconciler::Decision& decision) {
 bool stillAsRead(store::Connection& c, const Candidate& order) {
   auto now = orderNow(c, order.order_id);
   return now && now->status == order.status && !orders::isFinalStatus(now->status) &&
-         now->saga_state != saga::kCompensating;
+         now->saga_state != store::kSagaCompensating;
 }
 
 }  // namespace
@@ -172,14 +172,15 @@ Status Reconciler::apply(const std::vector<Decision>& decisions, RunState& run) 
       switch (decision.kind) {
         case Decision::Kind::kInSync:
           // A reconciliation flag from an earlier run has cleared itself.
-          review::resolveReview(c, order.order_id, review::kReconciliation, "IN_SYNC", now);
+          store::resolveReview(c, order.order_id, store::kReviewReconciliation, "IN_SYNC", now);
           break;
         case Decision::Kind::kApply:
           applyStatus(c, decision, context);
           ++reconciled;
           break;
         case Decision::Kind::kFlag:
-          review::flagForReview(c, order.order_id, review::kReconciliation, decision.reason, now);
+          store::flagForReview(c, order.order_id, store::kReviewReconciliation, decision.reason,
+                               now);
           ++flagged;
           break;
       }
@@ -210,12 +211,12 @@ void Reconciler::applyStatus(store::Connection& c, const Decision& decision,
                       context);
   if (decision.to == orders::kCancelled) {
     // Cancelled at the delivery service: the saga has nothing left to undo.
-    saga::recordStep(c, order.order_id, saga::kOrderCancelled, {{"reason", reason}}, now);
-    saga::setSagaState(c, order.order_id, saga::kCompensated, now);
-    review::resolveReview(c, order.order_id, review::kCancellation, "CANCELLED", now);
+    store::recordSagaStep(c, order.order_id, store::kStepOrderCancelled, {{"reason", reason}}, now);
+    store::setSagaState(c, order.order_id, store::kSagaCompensated, now);
+    store::resolveReview(c, order.order_id, store::kReviewCancellation, "CANCELLED", now);
   }
   if (order.flagged) {
-    review::resolveReview(c, order.order_id, review::kReconciliation, "RECONCILED", now);
+    store::resolveReview(c, order.order_id, store::kReviewReconciliation, "RECONCILED", now);
   }
   deps_.log.info("order status reconciled",
                  {{"orderId", order.order_id}, {"from", order.status}, {"status", decision.to}});
@@ -235,10 +236,10 @@ void Reconciler::flagStaleOrders(RunState& run) {
     for (const auto& id : *stale) {
       auto order = orderNow(c, id);
       if (!order || order->status != orders::kPendingShipment || order->has_delivery ||
-          order->saga_state == saga::kCompensating) {
+          order->saga_state == store::kSagaCompensating) {
         continue;
       }
-      review::flagForReview(c, id, review::kReconciliation, reason, now);
+      store::flagForReview(c, id, store::kReviewReconciliation, reason, now);
       ++flagged;
     }
     return okStatus();

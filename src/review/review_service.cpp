@@ -5,7 +5,7 @@
 #include "orders/order_repository.h"
 #include "outbox/outbox.h"
 #include "saga/compensator.h"
-#include "saga/saga_store.h"
+#include "store/saga_records.h"
 
 namespace outpost::review {
 namespace {
@@ -25,7 +25,7 @@ std::string historyReason(const Resolution& resolution) {
 // An order approved while its delivery initiation had given up would never ship.
 bool restartGivenUpDelivery(store::Connection& c, const orders::Order& order, std::int64_t now) {
   if (order.delivery_id || order.status != orders::kPendingShipment ||
-      order.saga_state != saga::kRunning) {
+      order.saga_state != store::kSagaRunning) {
     return false;
   }
   auto initiation = jobs::latestJobFor(c, jobs::kInitiateDelivery, order.id);
@@ -39,7 +39,7 @@ bool restartGivenUpDelivery(store::Connection& c, const orders::Order& order, st
 
 }  // namespace
 
-json reviewJson(const ReviewItem& item) {
+json reviewJson(const store::ReviewItem& item) {
   return {{"orderId", item.order_id},
           {"kind", item.kind},
           {"reason", item.reason},
@@ -75,8 +75,8 @@ Result<Resolution> parseResolution(const json& body) {
   return resolution;
 }
 
-Result<ReviewPage> ReviewService::list(const ReviewFilter& filter) {
-  return store_.read([&](store::Connection& c) { return listOpenReviews(c, filter); });
+Result<store::ReviewPage> ReviewService::list(const store::ReviewFilter& filter) {
+  return store_.read([&](store::Connection& c) { return store::listOpenReviews(c, filter); });
 }
 
 Result<ReviewService::Resolved> ReviewService::resolve(const std::string& order_id,
@@ -88,7 +88,7 @@ Result<ReviewService::Resolved> ReviewService::resolve(const std::string& order_
     auto order = orders::findOrder(c, order_id, false);
     if (!order) return Error::notFound("no order with id " + order_id);
     const char* outcome = resolution.action == ReviewAction::kApprove ? "APPROVED" : "CANCELLED";
-    if (resolveAllReviews(c, order_id, outcome, resolution.note, now) == 0) {
+    if (store::resolveAllReviews(c, order_id, outcome, resolution.note, now) == 0) {
       return Error::conflict("order " + order_id + " has no open review item");
     }
     orders::appendHistory(c, order_id, {order->status, now, historyReason(resolution)});

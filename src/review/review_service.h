@@ -12,7 +12,7 @@
 #include "orders/order.h"
 #include "outpost/clock.h"
 #include "outpost/result.h"
-#include "review/review_store.h"
+#include "store/review_records.h"
 #include "store/store.h"
 
 namespace outpost::review {
@@ -22,7 +22,7 @@ inline constexpr std::size_t kMaxNoteLength = 1000;
 enum class ReviewAction { kApprove, kCancel };
 
 // {"orderId", "kind", "reason", "createdAt"}.
-nlohmann::json reviewJson(const ReviewItem& item);
+nlohmann::json reviewJson(const store::ReviewItem& item);
 
 // The body of a resolve request: {"action": "approve"|"cancel", "note": string?}; every
 // bad field is named.
@@ -50,7 +50,7 @@ class ReviewService {
         node_id_(std::move(node_id)),
         hooks_(std::move(hooks)) {}
 
-  Result<ReviewPage> list(const ReviewFilter& filter);
+  Result<store::ReviewPage> list(const store::ReviewFilter& filter);
 
   // kNotFound for an unknown order, kConflict when it has no open item or cannot be
   // cancelled any more. `accepted` is true when a cancel is under way (HTTP 202).

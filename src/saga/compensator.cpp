@@ -2,12 +2,13 @@
 
 #include <algorithm>
 
-#include "delivery/breaker_result.h"
 #include "jobs/job_pacing.h"
+#include "orders/order_json.h"
 #include "orders/order_repository.h"
 #include "resilience/backoff.h"
-#include "review/review_store.h"
-#include "saga/saga_store.h"
+#include "saga/breaker_result.h"
+#include "store/review_records.h"
+#include "store/saga_records.h"
 
 namespace outpost::saga {
 namespace {
@@ -42,9 +43,10 @@ Result<CancelRequest> beginCompensation(store::Connection& connection, const ord
     return Error::conflict("order " + order.id + " is " + order.status +
                            ": it can no longer be cancelled");
   }
-  if (order.saga_state == kCompensating) return CancelRequest::kAlreadyUnderWay;
-  setSagaState(connection, order.id, kCompensating, now_millis);
-  recordStep(connection, order.id, kCompensationStarted, {{"reason", reason}}, now_millis);
+  if (order.saga_state == store::kSagaCompensating) return CancelRequest::kAlreadyUnderWay;
+  store::setSagaState(connection, order.id, store::kSagaCompensating, now_millis);
+  store::recordSagaStep(connection, order.id, store::kStepCompensationStarted, {{"reason", reason}},
+                        now_millis);
   orders::appendHistory(connection, order.id,
                         {order.status, now_millis, "cancel requested: " + reason});
   jobs::restartJob(connection, {jobs::kCompensateOrder, order.id, {{"reason", reason}}, now_millis},
@@ -69,10 +71,11 @@ bool cancelOrder(store::Connection& connection, const orders::Order& order,
                         {"previousStatus", order.status},
                         {"deliveryId", deliveryIdJson(order)}}},
                       context);
-  recordStep(connection, order.id, kOrderCancelled, {{"reason", reason}}, now);
-  setSagaState(connection, order.id, kCompensated, now);
+  store::recordSagaStep(connection, order.id, store::kStepOrderCancelled, {{"reason", reason}},
+                        now);
+  store::setSagaState(connection, order.id, store::kSagaCompensated, now);
   // A cancel that was taking long, or had been refused, is done now.
-  review::resolveReview(connection, order.id, review::kCancellation, "CANCELLED", now);
+  store::resolveReview(connection, order.id, store::kReviewCancellation, "CANCELLED", now);
   return true;
 }
 
@@ -195,12 +198,14 @@ Compensator::Outcome Compensator::finish(const jobs::JobRow& job, const std::str
   const std::int64_t now = deps_.clock.wallMillis();
   auto done = deps_.store.write([&](store::Connection& c) -> Status {
     if (!jobs::completeJob(c, job, attempts, now)) return alreadyHandled();
-    if (delivery_step) recordStep(c, order_id, kDeliveryCancelled, *delivery_step, now);
+    if (delivery_step)
+      store::recordSagaStep(c, order_id, store::kStepDeliveryCancelled, *delivery_step, now);
     // The order as it is now, not as read before the call.
     auto order = orders::findOrder(c, order_id, false);
     if (!order) return okStatus();
     if (order->status == orders::kCancelled) {
-      setSagaState(c, order_id, kCompensated, now);  // cancelled by another path meanwhile
+      store::setSagaState(c, order_id, store::kSagaCompensated,
+                          now);  // cancelled by another path meanwhile
       return okStatus();
     }
     if (!orders::isValidTransition(order->status, orders::kCancelled)) return alreadyHandled();
@@ -219,8 +224,8 @@ Compensator::Outcome Compensator::findLostDelivery(const jobs::JobRow& job,
   if (!permit) return Outcome::kBreakerOpen;
   // The same Idempotency-Key as the initiation: the service answers with the delivery it
   // made, if any (or makes one, which is cancelled next).
-  const clients::DeliveryAnswer answer = deps_.client->initiate(order);
-  deps_.breaker.record(*permit, delivery::breakerResult(answer));
+  const clients::DeliveryAnswer answer = deps_.client->initiate(orders::deliveryRequest(order));
+  deps_.breaker.record(*permit, saga::breakerResult(answer));
   if (answer.call_class == clients::CallClass::kPermanent) {
     return finishWithoutDelivery(job, order);  // it refuses the order: none was made
   }
@@ -231,8 +236,8 @@ Compensator::Outcome Compensator::findLostDelivery(const jobs::JobRow& job,
   auto recorded = deps_.store.write([&](store::Connection& c) -> Status {
     orders::setDeliveryId(c, order.id, answer.delivery_id, now);
     jobs::stopJob(c, jobs::kInitiateDelivery, order.id, "order cancelled", now);
-    recordStep(c, order.id, kDeliveryInitiated,
-               {{"deliveryId", answer.delivery_id}, {"foundByCompensation", true}}, now);
+    store::recordSagaStep(c, order.id, store::kStepDeliveryInitiated,
+                          {{"deliveryId", answer.delivery_id}, {"foundByCompensation", true}}, now);
     return okStatus();
   });
   if (!recorded) return Outcome::kRetryLater;
@@ -248,7 +253,7 @@ Compensator::Outcome Compensator::cancelDelivery(const jobs::JobRow& job,
   auto permit = deps_.breaker.tryAcquire();
   if (!permit) return Outcome::kBreakerOpen;
   const clients::DeliveryAnswer answer = deps_.client->cancel(delivery_id);
-  deps_.breaker.record(*permit, delivery::breakerResult(answer));
+  deps_.breaker.record(*permit, saga::breakerResult(answer));
   if (answer.call_class == clients::CallClass::kRetriable) {
     return retryLater(job, order, answer.error);
   }
@@ -285,10 +290,10 @@ Compensator::Outcome Compensator::retryLater(const jobs::JobRow& job, const orde
     if (!jobs::rescheduleJob(c, job, attempts, retry_at, error, now)) return alreadyHandled();
     // A cancel is never dropped, but staff should know when one is taking this long.
     if (attempts == deps_.retry.max_attempts) {
-      review::flagForReview(c, order.id, review::kCancellation,
-                            "cancelling the delivery failed " + std::to_string(attempts) +
-                                " times (still retrying); last error: " + error,
-                            now);
+      store::flagForReview(c, order.id, store::kReviewCancellation,
+                           "cancelling the delivery failed " + std::to_string(attempts) +
+                               " times (still retrying); last error: " + error,
+                           now);
     }
     return okStatus();
   });
@@ -306,14 +311,14 @@ Compensator::Outcome Compensator::stopCompensation(const jobs::JobRow& job,
     if (current && current->status == orders::kCancelled) {
       // Cancelled by another path meanwhile (a refusal to cancel what is cancelled).
       if (!jobs::completeJob(c, job, job.attempts + 1, now)) return alreadyHandled();
-      setSagaState(c, order.id, kCompensated, now);
+      store::setSagaState(c, order.id, store::kSagaCompensated, now);
       return okStatus();
     }
     if (!jobs::failJob(c, job, job.attempts + 1, reason, now)) return alreadyHandled();
-    setSagaState(c, order.id, kCompensationFailed, now);
-    recordStep(c, order.id, kCompensationStopped, {{"reason", reason}}, now);
+    store::setSagaState(c, order.id, store::kSagaCompensationFailed, now);
+    store::recordSagaStep(c, order.id, store::kStepCompensationFailed, {{"reason", reason}}, now);
     orders::appendHistory(c, order.id, {order.status, now, "cancel failed: " + reason});
-    review::flagForReview(c, order.id, review::kCancellation, reason, now);
+    store::flagForReview(c, order.id, store::kReviewCancellation, reason, now);
     outbox::EventContext context{deps_.node_id, now, deps_.random};
     outbox::appendEvent(
         c,

@@ -15,7 +15,6 @@
 #include <string>
 
 #include "clients/delivery_client.h"
-#include "delivery/order_calls.h"
 #include "idempotency/idempotency.h"
 #include "jobs/job_store.h"
 #include "observability/logger.h"
@@ -25,6 +24,7 @@
 #include "outpost/config.h"
 #include "outpost/result.h"
 #include "resilience/circuit_breaker.h"
+#include "saga/order_calls.h"
 #include "store/store.h"
 
 namespace outpost::saga {
@@ -52,7 +52,7 @@ struct CompensatorDependencies {
   RetryConfig retry;
   std::string node_id;
   observability::Logger& log;
-  delivery::OrderCalls& order_calls;  // shared with delivery initiation
+  saga::OrderCalls& order_calls;  // shared with delivery initiation
   // When this process started: a delivery initiation left PENDING from before may have
   // been in flight when the node died, so a delivery may exist without our knowing its id.
   std::int64_t started_at_millis = 0;

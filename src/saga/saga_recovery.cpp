@@ -1,7 +1,7 @@
 #include "saga/saga_recovery.h"
 
 #include "jobs/job_store.h"
-#include "saga/saga_store.h"
+#include "store/saga_records.h"
 
 namespace outpost::saga {
 
@@ -10,7 +10,7 @@ Result<RecoveryReport> resumeInterruptedSagas(store::Store& store, std::int64_t 
   auto done = store.write([&](store::Connection& c) {
     jobs::bringForward(c, jobs::kInitiateDelivery, now_millis);
     report.resumed = jobs::countPending(c, jobs::kInitiateDelivery);
-    for (const auto& order_id : compensatingSagas(c)) {
+    for (const auto& order_id : store::compensatingSagas(c)) {
       ++report.compensating;
       if (jobs::pendingJobFor(c, jobs::kCompensateOrder, order_id)) continue;
       jobs::restartJob(

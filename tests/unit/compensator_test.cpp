@@ -4,13 +4,13 @@
 
 #include <gtest/gtest.h>
 
-#include "delivery/delivery_initiator.h"
 #include "jobs/job_store.h"
 #include "review/review_service.h"
-#include "review/review_store.h"
+#include "saga/delivery_initiator.h"
 #include "saga/saga_recovery.h"
-#include "saga/saga_store.h"
 #include "saga_fixture.h"
+#include "store/review_records.h"
+#include "store/saga_records.h"
 
 namespace outpost::testing {
 namespace {
@@ -31,7 +31,7 @@ class Compensation : public SagaFixture {
     return job ? job->status : "";
   }
 
-  delivery::OrderCalls order_calls_;
+  saga::OrderCalls order_calls_;
   int wakes_ = 0;
 };
 
@@ -42,7 +42,7 @@ TEST_F(Compensation, AnOrderWithoutADeliveryIsCancelledAtOnceWithoutACall) {
   ASSERT_TRUE(cancelled) << cancelled.error().message;
   EXPECT_EQ(cancelled->outcome, saga::CancelRequest::kStarted);
   EXPECT_EQ(cancelled->order.status, orders::kCancelled);
-  EXPECT_EQ(cancelled->order.saga_state, saga::kCompensated);
+  EXPECT_EQ(cancelled->order.saga_state, store::kSagaCompensated);
   EXPECT_TRUE(http_.calls.empty());
   EXPECT_EQ(events(id, "ORDER_CANCELLED"), 1);
   EXPECT_EQ(jobStatus(id, jobs::kInitiateDelivery), "DONE");  // stopped, never run
@@ -80,7 +80,7 @@ TEST_F(Compensation, UnknownShippedAndDeliveredOrdersAreRefused) {
   EXPECT_NE(refused.error().message.find("SHIPPED"), std::string::npos);
   setStatus(shipped, orders::kShipped, orders::kDelivered);
   EXPECT_EQ(compensator.cancel(shipped, "x").error().kind, ErrorKind::kConflict);
-  EXPECT_EQ(order(shipped).saga_state, saga::kCompleted);
+  EXPECT_EQ(order(shipped).saga_state, store::kSagaCompleted);
   EXPECT_TRUE(http_.calls.empty());
 }
 
@@ -113,7 +113,7 @@ TEST_F(Compensation, ADeliveryServiceThatIsDownIsRetriedWithBackoffUntilItAnswer
   ASSERT_TRUE(cancelled);
   EXPECT_EQ(cancelled->outcome, saga::CancelRequest::kStarted);
   EXPECT_EQ(cancelled->order.status, orders::kPendingShipment);  // not yet: 202
-  EXPECT_EQ(cancelled->order.saga_state, saga::kCompensating);
+  EXPECT_EQ(cancelled->order.saga_state, store::kSagaCompensating);
   EXPECT_EQ(wakes_, 1);
   // Backing off: nothing is due before the first delay (1 s, jittered).
   EXPECT_GE(compensator.runDueJobs([] { return false; }), milliseconds(100));
@@ -130,7 +130,7 @@ TEST_F(Compensation, ADeliveryServiceThatIsDownIsRetriedWithBackoffUntilItAnswer
   compensator.runDueJobs([] { return false; });
   EXPECT_EQ(http_.count("POST /deliveries/dlv-2/cancel"), 2);
   EXPECT_EQ(order(id).status, orders::kCancelled);
-  EXPECT_EQ(order(id).saga_state, saga::kCompensated);
+  EXPECT_EQ(order(id).saga_state, store::kSagaCompensated);
 }
 
 TEST_F(Compensation, AfterMaxAttemptsStaffAreToldButTheCancelGoesOn) {
@@ -170,7 +170,7 @@ TEST_F(Compensation, ARefusalEndsTheSagaInReview) {
   auto cancelled = compensator.cancel(id, "x");
   ASSERT_TRUE(cancelled);
   EXPECT_EQ(cancelled->order.status, orders::kPendingShipment);
-  EXPECT_EQ(cancelled->order.saga_state, saga::kCompensationFailed);
+  EXPECT_EQ(cancelled->order.saga_state, store::kSagaCompensationFailed);
   EXPECT_TRUE(cancelled->order.requires_manual_review);
   EXPECT_EQ(openReviews(id, "CANCELLATION"), 1);
   EXPECT_EQ(events(id, "ORDER_CANCELLATION_FAILED"), 1);
@@ -231,7 +231,7 @@ TEST_F(Compensation, WhileADeliveryCallIsUnderWayTheCancelWaitsForIt) {
     idempotency::KeyClaim held(order_calls_.in_flight, id);
     auto cancelled = compensator.cancel(id, "x");
     ASSERT_TRUE(cancelled);
-    EXPECT_EQ(cancelled->order.saga_state, saga::kCompensating);
+    EXPECT_EQ(cancelled->order.saga_state, store::kSagaCompensating);
     EXPECT_TRUE(http_.calls.empty());
   }
   compensator.runDueJobs([] { return false; });
@@ -246,7 +246,7 @@ TEST_F(Compensation, AnOpenBreakerHoldsTheCallAndTheNextPassWaitsForTheTrial) {
   ASSERT_TRUE(compensator.cancel(id, "x"));
   EXPECT_TRUE(http_.calls.empty());
   EXPECT_GE(compensator.runDueJobs([] { return false; }), milliseconds(59000));
-  EXPECT_EQ(order(id).saga_state, saga::kCompensating);
+  EXPECT_EQ(order(id).saga_state, store::kSagaCompensating);
 }
 
 TEST_F(Compensation, NoDeliveryServiceConfiguredStillCancelsAnOrderWithoutDelivery) {
@@ -267,7 +267,7 @@ TEST_F(Compensation, WithoutADeliveryUrlACancelThatMustLookForADeliveryWaitsForO
   auto cancelled = compensator.cancel(id, "x");
   ASSERT_TRUE(cancelled);
   EXPECT_EQ(cancelled->order.status, orders::kPendingShipment);
-  EXPECT_EQ(cancelled->order.saga_state, saga::kCompensating);
+  EXPECT_EQ(cancelled->order.saga_state, store::kSagaCompensating);
   // It waits (no spinning) for a delivery URL to ask the service with.
   EXPECT_GE(compensator.runDueJobs([] { return false; }), milliseconds(59000));
 }
@@ -279,7 +279,7 @@ TEST_F(Compensation, StartUpResumesInterruptedSagas) {
   ASSERT_TRUE(store_->write([&](store::Connection& c) {
     c.exec("UPDATE jobs SET next_run_at = next_run_at + 600000 WHERE kind = 'INITIATE_DELIVERY'");
     // A COMPENSATING saga whose job went missing (written by hand: cannot happen otherwise).
-    saga::setSagaState(c, cancelling, saga::kCompensating, clock_.wallMillis());
+    store::setSagaState(c, cancelling, store::kSagaCompensating, clock_.wallMillis());
     return okStatus();
   }));
   auto report = saga::resumeInterruptedSagas(*store_, clock_.wallMillis());
@@ -314,7 +314,8 @@ TEST_F(Compensation, AnApprovedRestartStillRemembersEarlierAttempts) {
   const std::string id = newOrder();
   ASSERT_TRUE(store_->write([&](store::Connection& c) {
     c.exec("UPDATE jobs SET status = 'FAILED', attempts = 5");
-    review::flagForReview(c, id, review::kDelivery, "delivery failed 5 times", clock_.wallMillis());
+    store::flagForReview(c, id, store::kReviewDelivery, "delivery failed 5 times",
+                         clock_.wallMillis());
     return okStatus();
   }));
   review::ReviewService reviews(*store_, clock_, random_, "node-1", {});
@@ -339,9 +340,9 @@ TEST_F(Compensation, DeliveryInitiationStandsAsideWhileTheOrderIsBeingCancelled)
     idempotency::KeyClaim held(order_calls_.in_flight, id);
     ASSERT_TRUE(compensator.cancel(id, "x"));
   }
-  delivery::DeliveryInitiator initiator({*store_, clock_, random_, breaker_, &client_,
-                                         RetryConfig{1000, 8000, 3}, "node-1", log_, order_calls_,
-                                         nullptr});
+  saga::DeliveryInitiator initiator({*store_, clock_, random_, breaker_, &client_,
+                                     RetryConfig{1000, 8000, 3}, "node-1", log_, order_calls_,
+                                     nullptr});
   // It does not call, and it does not come back at once for the same job.
   EXPECT_GE(initiator.runDueJobs([] { return false; }), milliseconds(50000));
   EXPECT_TRUE(http_.calls.empty());
@@ -363,7 +364,7 @@ TEST_F(Compensation, CancellingAnOrderEndsItsCompensationJobToo) {
     return okStatus();
   }));
   EXPECT_EQ(jobStatus(id, jobs::kCompensateOrder), "DONE");
-  EXPECT_EQ(order(id).saga_state, saga::kCompensated);
+  EXPECT_EQ(order(id).saga_state, store::kSagaCompensated);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "jobs/retention.h"
+#include "outbox/retention.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include "outbox/outbox.h"
 #include "support/node_process.h"
 
-namespace outpost::jobs {
+namespace outpost::outbox {
 namespace {
 
 using outpost::testing::TempDir;
@@ -58,4 +58,4 @@ TEST(Retention, PrunesOldSentEventsAndExpiredAnswersOnly) {
 }
 
 }  // namespace
-}  // namespace outpost::jobs
+}  // namespace outpost::outbox

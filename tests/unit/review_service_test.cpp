@@ -4,9 +4,9 @@
 #include <gtest/gtest.h>
 
 #include "jobs/job_store.h"
-#include "review/review_store.h"
-#include "saga/saga_store.h"
 #include "saga_fixture.h"
+#include "store/review_records.h"
+#include "store/saga_records.h"
 
 namespace outpost::testing {
 namespace {
@@ -25,7 +25,7 @@ class Reviews : public SagaFixture {
 
   void flag(const std::string& id, const char* kind, const std::string& reason) {
     ASSERT_TRUE(store_->write([&](store::Connection& c) {
-      review::flagForReview(c, id, kind, reason, clock_.wallMillis());
+      store::flagForReview(c, id, kind, reason, clock_.wallMillis());
       return okStatus();
     }));
   }
@@ -52,10 +52,10 @@ TEST_F(Reviews, ResolutionsAreParsedStrictly) {
 TEST_F(Reviews, TheQueueListsOpenItemsOldestFirstInPages) {
   const std::string a = newOrder();
   const std::string b = newOrder();
-  flag(a, review::kAvailability, "product service down");
+  flag(a, store::kReviewAvailability, "product service down");
   clock_.advance(std::chrono::milliseconds(5));
-  flag(b, review::kDelivery, "delivery failed 20 times");
-  flag(a, review::kReconciliation, "Invalid status transition");
+  flag(b, store::kReviewDelivery, "delivery failed 20 times");
+  flag(a, store::kReviewReconciliation, "Invalid status transition");
   auto first = reviews_->list({2, std::nullopt});
   ASSERT_TRUE(first);
   ASSERT_EQ(first->items.size(), 2u);
@@ -78,8 +78,8 @@ TEST_F(Reviews, ApproveClosesEveryItemRecordsTheNoteAndRestartsAGivenUpDelivery)
     c.exec("UPDATE jobs SET status = 'FAILED', attempts = 20");
     return okStatus();
   }));
-  flag(id, review::kDelivery, "delivery initiation failed 20 times");
-  flag(id, review::kAvailability, "product service down");
+  flag(id, store::kReviewDelivery, "delivery initiation failed 20 times");
+  flag(id, store::kReviewAvailability, "product service down");
   auto resolved = reviews_->resolve(id, {review::ReviewAction::kApprove, "checked by phone"});
   ASSERT_TRUE(resolved) << resolved.error().message;
   EXPECT_FALSE(resolved->accepted);
@@ -101,11 +101,11 @@ TEST_F(Reviews, ApproveClosesEveryItemRecordsTheNoteAndRestartsAGivenUpDelivery)
 
 TEST_F(Reviews, CancelStartsTheSagasCompensation) {
   const std::string id = newOrder();
-  flag(id, review::kAvailability, "product service down");
+  flag(id, store::kReviewAvailability, "product service down");
   auto resolved = reviews_->resolve(id, {review::ReviewAction::kCancel, "out of stock"});
   ASSERT_TRUE(resolved) << resolved.error().message;
   EXPECT_TRUE(resolved->accepted);
-  EXPECT_EQ(resolved->order.saga_state, saga::kCompensating);
+  EXPECT_EQ(resolved->order.saga_state, store::kSagaCompensating);
   EXPECT_EQ(cancels_, std::vector<std::string>{id});
   auto job = *store_->read(
       [&](store::Connection& c) { return jobs::pendingJobFor(c, jobs::kCompensateOrder, id); });
@@ -116,7 +116,7 @@ TEST_F(Reviews, AShippedOrderCannotBeCancelledAndKeepsItsItem) {
   const std::string id = newOrder();
   giveDelivery(id, "dlv-1");
   setStatus(id, orders::kPendingShipment, orders::kShipped);
-  flag(id, review::kReconciliation, "Invalid status transition");
+  flag(id, store::kReviewReconciliation, "Invalid status transition");
   auto resolved = reviews_->resolve(id, {review::ReviewAction::kCancel, ""});
   ASSERT_FALSE(resolved);
   EXPECT_EQ(resolved.error().kind, ErrorKind::kConflict);

@@ -14,7 +14,7 @@
 #include "orders/order_repository.h"
 #include "orders/order_service.h"
 #include "resilience/circuit_breaker.h"
-#include "saga/saga_store.h"
+#include "store/saga_records.h"
 #include "store/store.h"
 #include "support/node_process.h"
 

@@ -10,7 +10,7 @@
 #include "outpost/clock.h"
 #include "store/store.h"
 
-namespace outpost::jobs {
+namespace outpost::outbox {
 
 class Retention {
  public:
@@ -28,4 +28,4 @@ class Retention {
   observability::Logger& log_;
 };
 
-}  // namespace outpost::jobs
+}  // namespace outpost::outbox

@@ -1,20 +1,20 @@
-#include "delivery/delivery_initiator.h"
+#include "saga/delivery_initiator.h"
 
 #include <algorithm>
 #include <limits>
 
 #include "common/text.h"
-#include "delivery/breaker_result.h"
 #include "jobs/job_pacing.h"
 #include "orders/order_json.h"
 #include "orders/order_repository.h"
 #include "outbox/outbox.h"
 #include "resilience/backoff.h"
-#include "review/review_store.h"
+#include "saga/breaker_result.h"
 #include "saga/compensator.h"
-#include "saga/saga_store.h"
+#include "store/review_records.h"
+#include "store/saga_records.h"
 
-namespace outpost::delivery {
+namespace outpost::saga {
 namespace {
 
 using jobs::kIdleDelay;
@@ -35,9 +35,9 @@ void compensateRejection(store::Connection& c, const std::string& order_id,
                          const std::string& reason, const outbox::EventContext& context) {
   auto order = orders::findOrder(c, order_id, false);
   if (!order || !orders::isValidTransition(order->status, orders::kCancelled)) return;
-  saga::recordStep(c, order_id, saga::kCompensationStarted, {{"reason", reason}},
-                   context.now_millis);
-  saga::cancelOrder(c, *order, reason, context);
+  store::recordSagaStep(c, order_id, store::kStepCompensationStarted, {{"reason", reason}},
+                        context.now_millis);
+  cancelOrder(c, *order, reason, context);
 }
 
 }  // namespace
@@ -122,13 +122,13 @@ DeliveryInitiator::Attempt DeliveryInitiator::attempt(const jobs::JobRow& job,
     });
     return {};
   }
-  if ((*order)->saga_state == saga::kCompensating) {
+  if ((*order)->saga_state == store::kSagaCompensating) {
     waitForCancellation(job);
     return {};
   }
   auto permit = deps_.breaker.tryAcquire();
   if (!permit) return {Outcome::kBreakerOpen, ""};
-  const clients::DeliveryAnswer answer = deps_.client->initiate(**order);
+  const clients::DeliveryAnswer answer = deps_.client->initiate(orders::deliveryRequest(**order));
   deps_.breaker.record(*permit, breakerResult(answer));
   if (answer.call_class == clients::CallClass::kSuccess) {
     if (!recordInitiated(job, answer.delivery_id, first_answer_pending)) {
@@ -183,13 +183,13 @@ Status DeliveryInitiator::recordInitiated(const jobs::JobRow& job, const std::st
                           {"deliveryId", delivery_id},
                           {"attempt", job.attempts + 1}}},
                         context);
-    saga::recordStep(c, job.aggregate_id, saga::kDeliveryInitiated, {{"deliveryId", delivery_id}},
-                     now);
+    store::recordSagaStep(c, job.aggregate_id, store::kStepDeliveryInitiated,
+                          {{"deliveryId", delivery_id}}, now);
     auto order = orders::findOrder(c, job.aggregate_id, false);
     // A cancel that began while this call was under way now cancels this delivery.
-    if (order && order->saga_state == saga::kRunning) {
-      saga::recordStep(c, job.aggregate_id, saga::kSagaCompleted, json::object(), now);
-      saga::setSagaState(c, job.aggregate_id, saga::kCompleted, now);
+    if (order && order->saga_state == store::kSagaRunning) {
+      store::recordSagaStep(c, job.aggregate_id, store::kStepSagaCompleted, json::object(), now);
+      store::setSagaState(c, job.aggregate_id, store::kSagaCompleted, now);
     }
     if (first_answer_pending && order) {
       idempotency::refreshResponseBody(c, job.aggregate_id,
@@ -224,7 +224,7 @@ Status DeliveryInitiator::recordFailure(const jobs::JobRow& job,
                                    ? "delivery service rejected the order: " + answer.error
                                    : "delivery initiation failed " + std::to_string(attempts) +
                                          " times; last error: " + answer.error;
-    review::flagForReview(c, job.aggregate_id, review::kDelivery, reason, now);
+    store::flagForReview(c, job.aggregate_id, store::kReviewDelivery, reason, now);
     if (permanent) compensateRejection(c, job.aggregate_id, reason, context);
     if (!permanent) {
       outbox::appendEvent(
@@ -240,4 +240,4 @@ Status DeliveryInitiator::recordFailure(const jobs::JobRow& job,
   return written;
 }
 
-}  // namespace outpost::delivery
+}  // namespace outpost::saga

@@ -4,7 +4,7 @@
 #include "clients/delivery_client.h"
 #include "resilience/circuit_breaker.h"
 
-namespace outpost::delivery {
+namespace outpost::saga {
 
 // A permanent answer means the service is up and answering: a success for the breaker.
 inline resilience::CallResult breakerResult(const clients::DeliveryAnswer& answer) {
@@ -12,4 +12,4 @@ inline resilience::CallResult breakerResult(const clients::DeliveryAnswer& answe
   return answer.timed_out ? resilience::CallResult::kTimeout : resilience::CallResult::kFailure;
 }
 
-}  // namespace outpost::delivery
+}  // namespace outpost::saga

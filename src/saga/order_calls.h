@@ -10,7 +10,7 @@
 
 #include "idempotency/idempotency.h"
 
-namespace outpost::delivery {
+namespace outpost::saga {
 
 class OrderCalls {
  public:
@@ -34,4 +34,4 @@ class OrderCalls {
   std::unordered_set<std::string> unrecorded_;
 };
 
-}  // namespace outpost::delivery
+}  // namespace outpost::saga

@@ -14,7 +14,6 @@
 #include <string>
 
 #include "clients/delivery_client.h"
-#include "delivery/order_calls.h"
 #include "idempotency/idempotency.h"
 #include "jobs/job_store.h"
 #include "observability/logger.h"
@@ -22,9 +21,10 @@
 #include "outpost/clock.h"
 #include "outpost/config.h"
 #include "resilience/circuit_breaker.h"
+#include "saga/order_calls.h"
 #include "store/store.h"
 
-namespace outpost::delivery {
+namespace outpost::saga {
 
 struct DeliveryDependencies {
   store::Store& store;
@@ -80,4 +80,4 @@ class DeliveryInitiator {
   DeliveryDependencies deps_;
 };
 
-}  // namespace outpost::delivery
+}  // namespace outpost::saga

@@ -1,4 +1,4 @@
-#include "resilience/breaker_store.h"
+#include "store/breaker_records.h"
 
 #include <gtest/gtest.h>
 
@@ -20,14 +20,14 @@ std::unique_ptr<store::Store> openStore(const std::string& path) {
 
 void save(store::Store& store, const BreakerTransition& transition) {
   auto saved = store.write([&](store::Connection& c) {
-    saveBreakerTransition(c, transition);
+    store::saveBreakerTransition(c, transition);
     return okStatus();
   });
   ASSERT_TRUE(saved) << saved.error().message;
 }
 
 std::map<std::string, PersistedBreaker> load(store::Store& store) {
-  auto states = store.read([](store::Connection& c) { return loadBreakerStates(c); });
+  auto states = store.read([](store::Connection& c) { return store::loadBreakerStates(c); });
   EXPECT_TRUE(states) << states.error().message;
   return states ? *states : std::map<std::string, PersistedBreaker>{};
 }

@@ -1,9 +1,11 @@
-#include "resilience/breaker_store.h"
+#include "store/breaker_records.h"
 
 #include <string_view>
 
-namespace outpost::resilience {
+namespace outpost::store {
 namespace {
+
+using resilience::BreakerState;
 
 // The table's CHECK admits only the three names toString() writes.
 BreakerState parseState(std::string_view text) {
@@ -14,9 +16,9 @@ BreakerState parseState(std::string_view text) {
 
 }  // namespace
 
-std::map<std::string, PersistedBreaker> loadBreakerStates(store::Connection& connection) {
+std::map<std::string, resilience::PersistedBreaker> loadBreakerStates(Connection& connection) {
   auto query = connection.prepare("SELECT name, state, next_attempt_at FROM breaker_state");
-  std::map<std::string, PersistedBreaker> states;
+  std::map<std::string, resilience::PersistedBreaker> states;
   while (query->executeStep()) {
     states[query->getColumn(0).getString()] = {parseState(query->getColumn(1).getString()),
                                                query->getColumn(2).getInt64()};
@@ -24,7 +26,8 @@ std::map<std::string, PersistedBreaker> loadBreakerStates(store::Connection& con
   return states;
 }
 
-void saveBreakerTransition(store::Connection& connection, const BreakerTransition& transition) {
+void saveBreakerTransition(Connection& connection,
+                           const resilience::BreakerTransition& transition) {
   auto upsert = connection.prepare(
       "INSERT INTO breaker_state (name, state, next_attempt_at, reason, updated_at)"
       " VALUES (?, ?, ?, ?, ?)"
@@ -32,11 +35,11 @@ void saveBreakerTransition(store::Connection& connection, const BreakerTransitio
       " next_attempt_at = excluded.next_attempt_at, reason = excluded.reason,"
       " updated_at = excluded.updated_at");
   upsert->bind(1, transition.name);
-  upsert->bind(2, toString(transition.to));
+  upsert->bind(2, resilience::toString(transition.to));
   upsert->bind(3, transition.next_attempt_wall_ms);
   upsert->bind(4, transition.reason);
   upsert->bind(5, transition.at_wall_ms);
   upsert->exec();
 }
 
-}  // namespace outpost::resilience
+}  // namespace outpost::store

@@ -9,12 +9,12 @@
 #include "resilience/circuit_breaker.h"
 #include "store/connection.h"
 
-namespace outpost::resilience {
+namespace outpost::store {
 
 // Every stored breaker by name.
-std::map<std::string, PersistedBreaker> loadBreakerStates(store::Connection& connection);
+std::map<std::string, resilience::PersistedBreaker> loadBreakerStates(Connection& connection);
 
 // Inserts or replaces the breaker's row with this transition.
-void saveBreakerTransition(store::Connection& connection, const BreakerTransition& transition);
+void saveBreakerTransition(Connection& connection, const resilience::BreakerTransition& transition);
 
-}  // namespace outpost::resilience
+}  // namespace outpost::store

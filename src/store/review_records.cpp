@@ -1,10 +1,10 @@
-#include "review/review_store.h"
+#include "store/review_records.h"
 
-namespace outpost::review {
+namespace outpost::store {
 namespace {
 
 // Derives the order's flag and reason from its open items.
-void refreshOrderFlag(store::Connection& connection, const std::string& order_id,
+void refreshOrderFlag(Connection& connection, const std::string& order_id,
                       std::int64_t now_millis) {
   auto update = connection.prepare(
       "UPDATE orders SET"
@@ -21,8 +21,8 @@ void refreshOrderFlag(store::Connection& connection, const std::string& order_id
 
 }  // namespace
 
-void flagForReview(store::Connection& connection, const std::string& order_id,
-                   const std::string& kind, const std::string& reason, std::int64_t now_millis) {
+void flagForReview(Connection& connection, const std::string& order_id, const std::string& kind,
+                   const std::string& reason, std::int64_t now_millis) {
   {
     auto open = connection.prepare(
         "INSERT INTO review_items (order_id, kind, reason, created_at, updated_at)"
@@ -39,9 +39,8 @@ void flagForReview(store::Connection& connection, const std::string& order_id,
   refreshOrderFlag(connection, order_id, now_millis);
 }
 
-void resolveReview(store::Connection& connection, const std::string& order_id,
-                   const std::string& kind, const std::string& resolution,
-                   std::int64_t now_millis) {
+void resolveReview(Connection& connection, const std::string& order_id, const std::string& kind,
+                   const std::string& resolution, std::int64_t now_millis) {
   {
     auto resolve = connection.prepare(
         "UPDATE review_items SET resolved_at = ?, resolution = ?, updated_at = ?"
@@ -56,7 +55,7 @@ void resolveReview(store::Connection& connection, const std::string& order_id,
   refreshOrderFlag(connection, order_id, now_millis);
 }
 
-ReviewPage listOpenReviews(store::Connection& connection, const ReviewFilter& filter) {
+ReviewPage listOpenReviews(Connection& connection, const ReviewFilter& filter) {
   auto query = connection.prepare(
       "SELECT id, order_id, kind, reason, created_at FROM review_items"
       " WHERE resolved_at IS NULL AND id > ? ORDER BY id LIMIT ?");
@@ -75,7 +74,7 @@ ReviewPage listOpenReviews(store::Connection& connection, const ReviewFilter& fi
   return page;
 }
 
-int resolveAllReviews(store::Connection& connection, const std::string& order_id,
+int resolveAllReviews(Connection& connection, const std::string& order_id,
                       const std::string& resolution, const std::string& note,
                       std::int64_t now_millis) {
   int resolved = 0;
@@ -94,4 +93,4 @@ int resolveAllReviews(store::Connection& connection, const std::string& order_id
   return resolved;
 }
 
-}  // namespace outpost::review
+}  // namespace outpost::store

@@ -1,9 +1,9 @@
-#include "jobs/retention.h"
+#include "outbox/retention.h"
 
 #include "idempotency/idempotency.h"
 #include "outbox/outbox_admin.h"
 
-namespace outpost::jobs {
+namespace outpost::outbox {
 namespace {
 
 // Small batches keep each delete's write lock short next to the order writes.
@@ -16,7 +16,7 @@ std::chrono::milliseconds Retention::runOnce() {
   const std::int64_t now = clock_.wallMillis();
   int events = 0, answers = 0;
   auto pruned = store_.write([&](store::Connection& c) {
-    events = outbox::pruneSentEvents(c, now - retention_ms_, kBatch);
+    events = pruneSentEvents(c, now - retention_ms_, kBatch);
     answers = idempotency::pruneExpired(c, now - idempotency::kReplayWindowMillis, kBatch);
     return okStatus();
   });
@@ -27,4 +27,4 @@ std::chrono::milliseconds Retention::runOnce() {
   return (events == kBatch || answers == kBatch) ? std::chrono::milliseconds(0) : kInterval;
 }
 
-}  // namespace outpost::jobs
+}  // namespace outpost::outbox

@@ -1,6 +1,6 @@
-#include "saga/saga_store.h"
+#include "store/saga_records.h"
 
-namespace outpost::saga {
+namespace outpost::store {
 namespace {
 
 nlohmann::json stepJson(const std::string& step, const nlohmann::json& data,
@@ -12,14 +12,14 @@ nlohmann::json stepJson(const std::string& step, const nlohmann::json& data,
 
 }  // namespace
 
-nlohmann::json firstSteps(const std::vector<NewStep>& steps, std::int64_t now_millis) {
+nlohmann::json firstSagaSteps(const std::vector<NewSagaStep>& steps, std::int64_t now_millis) {
   nlohmann::json recorded = nlohmann::json::array();
   for (const auto& step : steps) recorded.push_back(stepJson(step.step, step.data, now_millis));
   return recorded;
 }
 
-void recordStep(store::Connection& connection, const std::string& order_id, const std::string& step,
-                const nlohmann::json& data, std::int64_t now_millis) {
+void recordSagaStep(Connection& connection, const std::string& order_id, const std::string& step,
+                    const nlohmann::json& data, std::int64_t now_millis) {
   auto update = connection.prepare(
       "UPDATE orders SET saga_steps = json_insert(saga_steps, '$[#]', json(?)) WHERE id = ?");
   update->bind(1, stepJson(step, data, now_millis).dump());
@@ -27,8 +27,8 @@ void recordStep(store::Connection& connection, const std::string& order_id, cons
   update->exec();
 }
 
-void setSagaState(store::Connection& connection, const std::string& order_id,
-                  const std::string& state, std::int64_t now_millis) {
+void setSagaState(Connection& connection, const std::string& order_id, const std::string& state,
+                  std::int64_t now_millis) {
   auto update = connection.prepare("UPDATE orders SET saga_state = ?, updated_at = ? WHERE id = ?");
   update->bind(1, state);
   update->bind(2, now_millis);
@@ -36,7 +36,7 @@ void setSagaState(store::Connection& connection, const std::string& order_id,
   update->exec();
 }
 
-std::vector<std::string> compensatingSagas(store::Connection& connection) {
+std::vector<std::string> compensatingSagas(Connection& connection) {
   auto query = connection.prepare(
       "SELECT id FROM orders WHERE saga_state = 'COMPENSATING' ORDER BY updated_at");
   std::vector<std::string> ids;
@@ -44,4 +44,4 @@ std::vector<std::string> compensatingSagas(store::Connection& connection) {
   return ids;
 }
 
-}  // namespace outpost::saga
+}  // namespace outpost::store
