@@ -24,9 +24,6 @@ enum class ErrorKind {
 
 const char* toString(ErrorKind kind);
 
-// Whether an operation that failed with this kind may succeed if retried unchanged.
-bool isRetriable(ErrorKind kind);
-
 // One rejected input field, e.g. {"items[0].quantity", "must be between 1 and 10000"}.
 struct FieldError {
   std::string field;

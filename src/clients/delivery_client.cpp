@@ -34,7 +34,7 @@ DeliveryAnswer answerFrom(const HttpResponse& response) {
   answer.call_class = response.call_class;
   answer.error = response.error;
   answer.timed_out = response.timed_out;
-  answer.http_status = response.status;
+  answer.no_such_delivery = response.status == 404;
   return answer;
 }
 

@@ -21,8 +21,9 @@ struct DeliveryAnswer {
   std::string delivery_id;  // set on success
   std::string error;        // set otherwise
   bool timed_out = false;
-  int http_status = 0;  // 0 when no answer arrived; 404 tells "no such delivery"
-  std::string status;   // the delivery's status, when the answer carried one
+  // The service answered 404: it holds no such delivery (a permanent answer).
+  bool no_such_delivery = false;
+  std::string status;  // the delivery's status, when the answer carried one
 };
 
 class DeliveryClient {

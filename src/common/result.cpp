@@ -20,6 +20,4 @@ const char* toString(ErrorKind kind) {
   return "internal";
 }
 
-bool isRetriable(ErrorKind kind) { return kind == ErrorKind::kUnavailable; }
-
 }  // namespace outpost

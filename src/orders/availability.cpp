@@ -1,5 +1,7 @@
 #include "orders/availability.h"
 
+#include "clients/guarded_call.h"
+
 namespace outpost::orders {
 namespace {
 
@@ -7,11 +9,6 @@ AvailabilityVerdict fallback(const std::string& why) {
   return {AvailabilityVerdict::Kind::kFallback,
           {},
           "product availability not confirmed (" + why + "); assumed available"};
-}
-
-resilience::CallResult breakerResult(const clients::AvailabilityAnswer& answer) {
-  if (answer.call_class != clients::CallClass::kRetriable) return resilience::CallResult::kSuccess;
-  return answer.timed_out ? resilience::CallResult::kTimeout : resilience::CallResult::kFailure;
 }
 
 }  // namespace
@@ -46,12 +43,11 @@ AvailabilityVerdict judgeAvailability(const std::map<std::string, std::int64_t>&
 
 AvailabilityVerdict AvailabilityChecker::check(const std::vector<OrderItem>& items) {
   const auto requested = requestedQuantities(items);
-  auto permit = breaker_.tryAcquire();
-  if (!permit) return fallback("product-service circuit breaker is open");
   std::vector<std::string> ids;
   for (const auto& [product, quantity] : requested) ids.push_back(product);
-  const clients::AvailabilityAnswer answer = client_.check(ids);
-  breaker_.record(*permit, breakerResult(answer));
+  const auto called = clients::callThrough(breaker_, [&] { return client_.check(ids); });
+  if (!called) return fallback("product-service circuit breaker is open");
+  const clients::AvailabilityAnswer& answer = *called;
   if (answer.call_class == clients::CallClass::kSuccess)
     return judgeAvailability(requested, answer);
   log_.warn("product service unavailable: using fallback availability",

@@ -1,5 +1,6 @@
 #include "orders/availability_recheck.h"
 
+#include "clients/guarded_call.h"
 #include "jobs/job_pacing.h"
 #include "orders/availability.h"
 #include "orders/order_repository.h"
@@ -37,17 +38,13 @@ bool AvailabilityRechecker::recheck(const jobs::JobRow& job) {
     });
     return true;
   }
-  auto permit = deps_.breaker.tryAcquire();
-  if (!permit) return false;
   const auto requested = requestedQuantities((*order)->items);
   std::vector<std::string> ids;
   for (const auto& [product, quantity] : requested) ids.push_back(product);
-  const clients::AvailabilityAnswer answer = deps_.client.check(ids);
+  const auto called = clients::callThrough(deps_.breaker, [&] { return deps_.client.check(ids); });
+  if (!called) return false;
+  const clients::AvailabilityAnswer& answer = *called;
   const bool answered = answer.call_class == clients::CallClass::kSuccess;
-  deps_.breaker.record(*permit, answer.call_class == clients::CallClass::kRetriable
-                                    ? (answer.timed_out ? resilience::CallResult::kTimeout
-                                                        : resilience::CallResult::kFailure)
-                                    : resilience::CallResult::kSuccess);
   if (!answered) {
     (void)deps_.store.write([&](store::Connection& c) {
       (void)jobs::rescheduleJob(c, job, job.attempts + 1, now + deps_.recheck_interval_ms,

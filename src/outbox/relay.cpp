@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "clients/guarded_call.h"
 #include "resilience/backoff.h"
 
 namespace outpost::outbox {
@@ -29,11 +30,6 @@ bool anyRetriable(const clients::PublishOutcome& outcome) {
   if (outcome.request == CallClass::kRetriable) return true;
   return std::any_of(outcome.entries.begin(), outcome.entries.end(),
                      [](const auto& entry) { return entry.call_class == CallClass::kRetriable; });
-}
-
-resilience::CallResult breakerResult(const clients::PublishOutcome& outcome) {
-  if (!anyRetriable(outcome)) return resilience::CallResult::kSuccess;
-  return outcome.timed_out ? resilience::CallResult::kTimeout : resilience::CallResult::kFailure;
 }
 
 // The longest prefix of `events` that fits one batch request (at least one event).
@@ -130,7 +126,9 @@ OutboxRelay::Send OutboxRelay::sendTo(clients::EventDestination& destination,
   // A call cut short by shutdown says nothing about the destination; a trial permit left
   // unrecorded expires at the trial's deadline.
   if (outcome.cancelled) return Send::kCancelled;
-  deps_.breaker.record(*permit, breakerResult(outcome));
+  deps_.breaker.record(*permit, clients::breakerResult(anyRetriable(outcome) ? CallClass::kRetriable
+                                                                             : CallClass::kSuccess,
+                                                       outcome.timed_out));
   if (anyRetriable(outcome) && outage_streak_ == 0) {
     deps_.log.warn("events destination unreachable; events wait in the outbox",
                    {{"destination", destination.address()}, {"error", outcome.error}});

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <optional>
 
+#include "clients/guarded_call.h"
 #include "orders/order_repository.h"
 #include "orders/order_status.h"
 #include "outbox/outbox.h"
-#include "saga/breaker_result.h"
 #include "store/review_records.h"
 #include "store/saga_records.h"
 
@@ -81,21 +81,20 @@ bool Reconciler::reconcilePage(const std::vector<Candidate>& page, RunState& run
   std::vector<Decision> decisions;
   for (const auto& candidate : page) {
     if (stop_requested()) break;
-    auto permit = deps_.breaker.tryAcquire();
-    if (!permit) {
+    const auto answer = clients::callThrough(
+        deps_.breaker, [&] { return deps_.client.status(candidate.delivery_id); });
+    if (!answer) {
       run.breaker_open = true;
       if (run.record.error.empty()) run.record.error = "the delivery service's breaker is open";
       break;
     }
-    const clients::DeliveryAnswer answer = deps_.client.status(candidate.delivery_id);
-    deps_.breaker.record(*permit, saga::breakerResult(answer));
-    auto decision = judge(candidate, answer);
+    auto decision = judge(candidate, *answer);
     if (!decision) {
       ++run.record.failed;
       deps_.log.error("reconciliation failed for order", {{"orderId", candidate.order_id},
                                                           {"deliveryId", candidate.delivery_id},
-                                                          {"error", answer.error}});
-      if (run.record.error.empty()) run.record.error = candidate.order_id + ": " + answer.error;
+                                                          {"error", answer->error}});
+      if (run.record.error.empty()) run.record.error = candidate.order_id + ": " + answer->error;
       continue;
     }
     ++run.record.checked;
@@ -112,7 +111,7 @@ bool Reconciler::reconcilePage(const std::vector<Candidate>& page, RunState& run
 std::optional<Reconciler::Decision> Reconciler::judge(const Candidate& candidate,
                                                       const clients::DeliveryAnswer& answer) {
   Decision decision{Decision::Kind::kFlag, candidate, answer.status, "", ""};
-  if (answer.http_status == 404) {
+  if (answer.no_such_delivery) {
     decision.reason = "the delivery service does not know delivery " + candidate.delivery_id;
     return decision;
   }

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 
+#include "clients/guarded_call.h"
 #include "jobs/job_pacing.h"
 #include "orders/order_json.h"
 #include "orders/order_repository.h"
 #include "resilience/backoff.h"
-#include "saga/breaker_result.h"
 #include "store/review_records.h"
 #include "store/saga_records.h"
 
@@ -220,12 +220,12 @@ Compensator::Outcome Compensator::finish(const jobs::JobRow& job, const std::str
 
 Compensator::Outcome Compensator::findLostDelivery(const jobs::JobRow& job,
                                                    const orders::Order& order) {
-  auto permit = deps_.breaker.tryAcquire();
-  if (!permit) return Outcome::kBreakerOpen;
   // The same Idempotency-Key as the initiation: the service answers with the delivery it
   // made, if any (or makes one, which is cancelled next).
-  const clients::DeliveryAnswer answer = deps_.client->initiate(orders::deliveryRequest(order));
-  deps_.breaker.record(*permit, saga::breakerResult(answer));
+  const auto called = clients::callThrough(
+      deps_.breaker, [&] { return deps_.client->initiate(orders::deliveryRequest(order)); });
+  if (!called) return Outcome::kBreakerOpen;
+  const clients::DeliveryAnswer& answer = *called;
   if (answer.call_class == clients::CallClass::kPermanent) {
     return finishWithoutDelivery(job, order);  // it refuses the order: none was made
   }
@@ -250,21 +250,20 @@ Compensator::Outcome Compensator::cancelDelivery(const jobs::JobRow& job,
                                                  const orders::Order& order,
                                                  const std::string& delivery_id) {
   if (deps_.client == nullptr) return waitForDeliveryUrl(job);
-  auto permit = deps_.breaker.tryAcquire();
-  if (!permit) return Outcome::kBreakerOpen;
-  const clients::DeliveryAnswer answer = deps_.client->cancel(delivery_id);
-  deps_.breaker.record(*permit, saga::breakerResult(answer));
+  const auto called =
+      clients::callThrough(deps_.breaker, [&] { return deps_.client->cancel(delivery_id); });
+  if (!called) return Outcome::kBreakerOpen;
+  const clients::DeliveryAnswer& answer = *called;
   if (answer.call_class == clients::CallClass::kRetriable) {
     return retryLater(job, order, answer.error);
   }
-  const bool unknown = answer.http_status == 404;  // nothing there to cancel
-  if (answer.call_class == clients::CallClass::kPermanent && !unknown) {
+  if (answer.call_class == clients::CallClass::kPermanent && !answer.no_such_delivery) {
     return stopCompensation(
         job, order,
         "the delivery service refused to cancel delivery " + delivery_id + ": " + answer.error);
   }
   return finish(job, order.id, job.attempts + 1,
-                json{{"deliveryId", delivery_id}, {"unknownToService", unknown}});
+                json{{"deliveryId", delivery_id}, {"unknownToService", answer.no_such_delivery}});
 }
 
 Compensator::Outcome Compensator::waitForDeliveryUrl(const jobs::JobRow& job) {

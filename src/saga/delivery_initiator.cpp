@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <limits>
 
+#include "clients/guarded_call.h"
 #include "common/text.h"
 #include "jobs/job_pacing.h"
 #include "orders/order_json.h"
 #include "orders/order_repository.h"
 #include "outbox/outbox.h"
 #include "resilience/backoff.h"
-#include "saga/breaker_result.h"
 #include "saga/compensator.h"
 #include "store/review_records.h"
 #include "store/saga_records.h"
@@ -126,10 +126,10 @@ DeliveryInitiator::Attempt DeliveryInitiator::attempt(const jobs::JobRow& job,
     waitForCancellation(job);
     return {};
   }
-  auto permit = deps_.breaker.tryAcquire();
-  if (!permit) return {Outcome::kBreakerOpen, ""};
-  const clients::DeliveryAnswer answer = deps_.client->initiate(orders::deliveryRequest(**order));
-  deps_.breaker.record(*permit, breakerResult(answer));
+  const auto called = clients::callThrough(
+      deps_.breaker, [&] { return deps_.client->initiate(orders::deliveryRequest(**order)); });
+  if (!called) return {Outcome::kBreakerOpen, ""};
+  const clients::DeliveryAnswer& answer = *called;
   if (answer.call_class == clients::CallClass::kSuccess) {
     if (!recordInitiated(job, answer.delivery_id, first_answer_pending)) {
       deps_.order_calls.markUnrecorded(job.aggregate_id);
