@@ -2,11 +2,15 @@
 // identifiers are deterministic under test.
 //
 // wallNow() is for stamps a person reads (createdAt, occurredAt); steadyNow() is for
-// intervals and deadlines, and never jumps. Implementations are thread-safe.
+// intervals and deadlines, and never jumps. Waiting for a deadline goes through the clock
+// too (waitUntil), so a test's fake clock decides when a wait is over. Implementations
+// are thread-safe; the fake one is tests/support/fake_clock.h.
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -24,26 +28,22 @@ class Clock {
 
   // Milliseconds since the Unix epoch: how the store keeps wall times.
   std::int64_t wallMillis() const;
+
+  // Waits on `condition`, whose mutex `lock` holds, until `done()` or until steadyNow()
+  // reaches `deadline`; returns done(). Whoever changes what done() reads notifies
+  // `condition` under that mutex.
+  virtual bool waitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& condition,
+                         SteadyTime deadline, const std::function<bool()>& done) const = 0;
 };
 
 class SystemClock final : public Clock {
  public:
   WallTime wallNow() const override { return std::chrono::system_clock::now(); }
   SteadyTime steadyNow() const override { return std::chrono::steady_clock::now(); }
-};
-
-// Time moves only when a test advances it.
-class FakeClock final : public Clock {
- public:
-  explicit FakeClock(WallTime start = WallTime(std::chrono::milliseconds(1'700'000'000'000)));
-  WallTime wallNow() const override;
-  SteadyTime steadyNow() const override;
-  void advance(std::chrono::milliseconds by);
-
- private:
-  mutable std::mutex mutex_;
-  WallTime wall_;
-  SteadyTime steady_;
+  bool waitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& condition,
+                 SteadyTime deadline, const std::function<bool()>& done) const override {
+    return condition.wait_until(lock, deadline, done);
+  }
 };
 
 class Random {

@@ -14,6 +14,7 @@
 #include "app/serve.h"
 #include "app/status_cli.h"
 #include "outpost/app.h"
+#include "outpost/clock.h"
 #include "outpost/config.h"
 #include "store/connection.h"
 #include "store/errors.h"
@@ -149,7 +150,8 @@ int runMigrate(const Config& config) {
                  connection.error().message.c_str());
     return 1;
   }
-  auto report = store::migrate(**connection, store::embeddedMigrations());
+  const SystemClock clock;
+  auto report = store::migrate(**connection, store::embeddedMigrations(), clock.wallMillis());
   if (!report) {
     std::fprintf(stderr, "outpost: migration failed: %s\n", report.error().message.c_str());
     return 1;

@@ -151,8 +151,9 @@ int serve(const Config& config) {
   const bool events_configured = config.events.sns_topic_arn || config.events.sqs_queue_url;
   // Before the store: its writer thread wakes the runner until the store has shut down.
   observability::Metrics metrics;
-  jobs::JobRunner runner(log, &metrics);
+  jobs::JobRunner runner(clock, log, &metrics);
   store::StoreOptions store_options{config.database, config.database_busy_timeout_ms};
+  store_options.opened_at_millis = clock.wallMillis();
   if (events_configured) {
     // Any commit may have added events: the relay looks at once (SPEC §4.3).
     store_options.after_commit = [&runner] { runner.wake(kRelayJob); };
@@ -310,8 +311,8 @@ int serve(const Config& config) {
     figures.alerts = alert_checker.active();
     return figures;
   };
-  http::HttpServer server(
-      {config, orders, outbox_admin, compensator, reviews, **store, log, reliability, metrics});
+  http::HttpServer server({config, orders, outbox_admin, compensator, reviews, **store, log,
+                           reliability, metrics, clock});
   auto port = server.bind();
   if (!port) {
     log.error("cannot listen", {{"error", port.error().message}});

@@ -7,24 +7,6 @@ std::int64_t Clock::wallMillis() const {
       .count();
 }
 
-FakeClock::FakeClock(WallTime start) : wall_(start), steady_(SteadyTime{}) {}
-
-Clock::WallTime FakeClock::wallNow() const {
-  std::lock_guard lock(mutex_);
-  return wall_;
-}
-
-Clock::SteadyTime FakeClock::steadyNow() const {
-  std::lock_guard lock(mutex_);
-  return steady_;
-}
-
-void FakeClock::advance(std::chrono::milliseconds by) {
-  std::lock_guard lock(mutex_);
-  wall_ += by;
-  steady_ += by;
-}
-
 SystemRandom::SystemRandom() : engine_(std::random_device{}()) {
   // random_device gives 32 bits; fold in a second draw so two nodes started in the same
   // instant do not share a sequence.

@@ -16,6 +16,8 @@
 namespace outpost::http {
 namespace {
 
+// Real time, not the injected Clock: every wait here is a poll() on a socket, which only
+// real time ends.
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr std::size_t kReceiveChunk = 16 * 1024;

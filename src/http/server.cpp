@@ -40,7 +40,7 @@ bool startsWith(const std::string& text, std::string_view prefix) {
 
 // When this worker thread began on the request it is answering; none when the request
 // failed before routing (a malformed request line), which then counts with 0 s.
-thread_local std::optional<std::chrono::steady_clock::time_point> request_started;
+thread_local std::optional<Clock::SteadyTime> request_started;
 
 std::string methodLabel(const std::string& method) {
   for (const char* known : {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}) {
@@ -143,7 +143,7 @@ void HttpServer::configureErrorHandling() {
       });
   server_.set_pre_routing_handler(
       [this](const httplib::Request& request, httplib::Response& response) {
-        request_started = std::chrono::steady_clock::now();
+        request_started = deps_.clock.steadyNow();
         return authorize(request, response) ? httplib::Server::HandlerResponse::Unhandled
                                             : httplib::Server::HandlerResponse::Handled;
       });
@@ -155,8 +155,7 @@ void HttpServer::configureRequestMetrics() {
   server_.set_logger([this](const httplib::Request& request, const httplib::Response& response) {
     double seconds = 0;
     if (request_started) {
-      seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - *request_started)
-                    .count();
+      seconds = std::chrono::duration<double>(deps_.clock.steadyNow() - *request_started).count();
       request_started.reset();
     }
     deps_.metrics.httpRequest(methodLabel(request.method), routeLabel(request), response.status,

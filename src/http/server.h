@@ -16,6 +16,7 @@
 #include "observability/reliability.h"
 #include "orders/order_service.h"
 #include "outbox/outbox_admin.h"
+#include "outpost/clock.h"
 #include "outpost/config.h"
 #include "outpost/result.h"
 #include "review/review_service.h"
@@ -35,6 +36,7 @@ struct HttpDependencies {
   // GET /health's figures, gathered at each request.
   std::function<observability::ReliabilityFigures()> reliability;
   observability::Metrics& metrics;  // GET /metrics; every answer is counted here
+  const Clock& clock;               // times each request for the metrics
 };
 
 class HttpServer {

@@ -57,7 +57,8 @@ void JobRunner::loop(const std::string& name, Slot& slot) {
     }
     if (metrics_ != nullptr) metrics_->jobRun(name, succeeded);
     std::unique_lock lock(mutex_);
-    changed_.wait_for(lock, delay, [&] { return stopping_ || slot.woken; });
+    clock_.waitUntil(lock, changed_, clock_.steadyNow() + delay,
+                     [&] { return stopping_ || slot.woken; });
     if (stopping_) return;
     slot.woken = false;
   }

@@ -3,8 +3,8 @@
 // wakes it early (new work was committed, a breaker closed) or the node stops. stop()
 // lets a running job finish and joins every thread. Thread-safe after start().
 //
-// The waiting here is real time on purpose: job logic takes its time from the injected
-// Clock and is tested by calling it directly; this class only schedules.
+// It sleeps through the injected Clock, so under a fake clock a job waits until the test
+// advances time, not for real time.
 #pragma once
 
 #include <atomic>
@@ -19,6 +19,7 @@
 
 #include "observability/logger.h"
 #include "observability/metrics.h"
+#include "outpost/clock.h"
 
 namespace outpost::jobs {
 
@@ -28,8 +29,9 @@ class JobRunner {
   using Job = std::function<std::chrono::milliseconds()>;
 
   // `metrics`, when given, counts each pass and whether it threw.
-  explicit JobRunner(observability::Logger& log, observability::Metrics* metrics = nullptr)
-      : log_(log), metrics_(metrics) {}
+  JobRunner(const Clock& clock, observability::Logger& log,
+            observability::Metrics* metrics = nullptr)
+      : clock_(clock), log_(log), metrics_(metrics) {}
   ~JobRunner();
   JobRunner(const JobRunner&) = delete;
   JobRunner& operator=(const JobRunner&) = delete;
@@ -51,6 +53,7 @@ class JobRunner {
   };
   void loop(const std::string& name, Slot& slot);
 
+  const Clock& clock_;
   observability::Logger& log_;
   observability::Metrics* metrics_;
   std::mutex mutex_;

@@ -3,7 +3,6 @@
 #include <SQLiteCpp/Transaction.h>
 
 #include <algorithm>
-#include <chrono>
 #include <string>
 
 #include "store/errors.h"
@@ -15,12 +14,6 @@ constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)";
 
-std::int64_t unixMillisNow() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 int readVersion(Connection& connection) {
   connection.db().exec(kCreateMigrationsTable);
   auto query = connection.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
@@ -30,7 +23,7 @@ int readVersion(Connection& connection) {
 
 // Re-reads the version under the write lock, so two processes starting on one file at
 // once cannot both apply the same migration.
-bool applyOne(Connection& connection, const Migration& migration) {
+bool applyOne(Connection& connection, const Migration& migration, std::int64_t now_millis) {
   SQLite::Transaction transaction(connection.db(), SQLite::TransactionBehavior::IMMEDIATE);
   if (readVersion(connection) >= migration.version) return false;
   connection.db().exec(migration.sql);
@@ -38,7 +31,7 @@ bool applyOne(Connection& connection, const Migration& migration) {
       "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
   record->bind(1, migration.version);
   record->bind(2, migration.name);
-  record->bind(3, unixMillisNow());
+  record->bind(3, now_millis);
   record->exec();
   transaction.commit();
   return true;
@@ -56,7 +49,8 @@ Result<int> currentSchemaVersion(Connection& connection) {
   return guard([&] { return readVersion(connection); });
 }
 
-Result<MigrationReport> migrate(Connection& connection, const std::vector<Migration>& migrations) {
+Result<MigrationReport> migrate(Connection& connection, const std::vector<Migration>& migrations,
+                                std::int64_t now_millis) {
   return guard([&]() -> Result<MigrationReport> {
     MigrationReport report;
     report.from_version = readVersion(connection);
@@ -69,7 +63,7 @@ Result<MigrationReport> migrate(Connection& connection, const std::vector<Migrat
     }
     for (const auto& migration : migrations) {
       if (migration.version <= report.from_version) continue;
-      if (applyOne(connection, migration)) report.applied.push_back(migration.version);
+      if (applyOne(connection, migration, now_millis)) report.applied.push_back(migration.version);
     }
     report.to_version = std::max(report.from_version, latest);
     return report;

@@ -25,9 +25,11 @@ struct MigrationReport {
   std::vector<int> applied;
 };
 
-// Applies every migration newer than the file's version. A file newer than this binary
-// (a version we do not know) is refused rather than guessed at.
-Result<MigrationReport> migrate(Connection& connection, const std::vector<Migration>& migrations);
+// Applies every migration newer than the file's version, each stamped with
+// `now_millis` (wall time). A file newer than this binary (a version we do not know) is
+// refused rather than guessed at.
+Result<MigrationReport> migrate(Connection& connection, const std::vector<Migration>& migrations,
+                                std::int64_t now_millis);
 
 // The highest version recorded in the file, 0 for a new file.
 Result<int> currentSchemaVersion(Connection& connection);

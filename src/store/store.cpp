@@ -34,7 +34,7 @@ bool isOutage(const Error& error) { return error.kind == ErrorKind::kUnavailable
 Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   auto writer = openConnection(writerOptions(options));
   if (!writer) return writer.error();
-  auto report = migrate(**writer, embeddedMigrations());
+  auto report = migrate(**writer, embeddedMigrations(), options.opened_at_millis);
   if (!report) return report.error();
   return std::unique_ptr<Store>(new Store(options, std::move(*writer), report->to_version));
 }

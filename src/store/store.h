@@ -33,6 +33,8 @@ struct StoreOptions {
   // writers are answered, e.g. to wake the outbox relay. It must return quickly, must not
   // write, and must stay callable until shutdown() returns.
   std::function<void()> after_commit = nullptr;
+  // Wall time (Clock::wallMillis) stamped on each migration open() applies.
+  std::int64_t opened_at_millis = 0;
 };
 
 class Store {

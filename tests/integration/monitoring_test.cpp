@@ -380,7 +380,7 @@ TEST(MonitoringStatus, AFileNotYetMigratedIsNamedNotMisread) {
     for (const auto& migration : store::embeddedMigrations()) {
       if (migration.version <= 5) up_to_five.push_back(migration);
     }
-    ASSERT_TRUE(store::migrate(**connection, up_to_five));
+    ASSERT_TRUE(store::migrate(**connection, up_to_five, 0));
   }
   const RunResult status = runOutpost({"status"}, {{"OUTPOST_DATABASE", dir.file("old.db")}});
   EXPECT_EQ(status.exit_status, 1);

@@ -8,6 +8,7 @@
 
 #include "alerts/alert_store.h"
 #include "store/store.h"
+#include "support/fake_clock.h"
 #include "support/node_process.h"
 
 namespace outpost::alerts {

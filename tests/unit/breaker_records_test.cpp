@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "store/store.h"
+#include "support/fake_clock.h"
 #include "support/node_process.h"
 
 namespace outpost::resilience {

@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/fake_clock.h"
+
 namespace outpost::resilience {
 namespace {
 

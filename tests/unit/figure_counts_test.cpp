@@ -26,7 +26,7 @@ class FigureCounts : public ::testing::Test {
     for (const auto& migration : store::embeddedMigrations()) {
       if (migration.version <= version) wanted.push_back(migration);
     }
-    auto migrated = store::migrate(*connection_, wanted);
+    auto migrated = store::migrate(*connection_, wanted, 0);
     ASSERT_TRUE(migrated) << migrated.error().message;
   }
 

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "support/eventually.h"
+#include "support/fake_clock.h"
 
 namespace outpost::jobs {
 namespace {
@@ -13,7 +14,7 @@ namespace {
 using outpost::testing::eventually;
 
 struct Fixture {
-  SystemClock clock;
+  FakeClock clock;
   std::FILE* sink = std::tmpfile();
   observability::Logger log{clock, sink};
   ~Fixture() { std::fclose(sink); }
@@ -21,7 +22,7 @@ struct Fixture {
 
 TEST(JobRunner, WakeRunsAJobThatIsWaitingAnHour) {
   Fixture f;
-  JobRunner runner(f.log);
+  JobRunner runner(f.clock, f.log);
   std::atomic<int> runs = 0;
   runner.add("slow", [&] {
     ++runs;
@@ -36,7 +37,7 @@ TEST(JobRunner, WakeRunsAJobThatIsWaitingAnHour) {
 
 TEST(JobRunner, StopEndsWaitingJobsAtOnce) {
   Fixture f;
-  JobRunner runner(f.log);
+  JobRunner runner(f.clock, f.log);
   std::atomic<int> runs = 0;
   runner.add("a", [&] {
     ++runs;
@@ -53,15 +54,36 @@ TEST(JobRunner, StopEndsWaitingJobsAtOnce) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
 }
 
-TEST(JobRunner, AJobThatThrowsRunsAgain) {
+TEST(JobRunner, AJobThatThrowsRunsAgainASecondLater) {
   Fixture f;
-  JobRunner runner(f.log);
+  JobRunner runner(f.clock, f.log);
   std::atomic<int> runs = 0;
   runner.add("flaky", [&]() -> std::chrono::milliseconds {
     if (++runs == 1) throw std::runtime_error("boom");
     return std::chrono::hours(1);
   });
   runner.start();
+  // It waits a second rather than spin on a fault.
+  ASSERT_TRUE(eventually([&] { return runs == 1 && f.clock.waiting() == 1; }));
+  f.clock.advance(std::chrono::seconds(1));
+  EXPECT_TRUE(eventually([&] { return runs == 2; }));
+  runner.stop();
+}
+
+TEST(JobRunner, WaitsOutADelayOnTheClockNotInRealTime) {
+  Fixture f;
+  JobRunner runner(f.clock, f.log);
+  std::atomic<int> runs = 0;
+  runner.add("hourly", [&] {
+    ++runs;
+    return std::chrono::hours(1);
+  });
+  runner.start();
+  ASSERT_TRUE(eventually([&] { return runs == 1 && f.clock.waiting() == 1; }));
+  f.clock.advance(std::chrono::minutes(59));
+  ASSERT_TRUE(eventually([&] { return f.clock.waiting() == 1; }));
+  EXPECT_EQ(runs, 1);
+  f.clock.advance(std::chrono::minutes(1));
   EXPECT_TRUE(eventually([&] { return runs == 2; }));
   runner.stop();
 }

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "outbox/outbox.h"
+#include "support/fake_clock.h"
 #include "support/node_process.h"
 
 namespace outpost::outbox {

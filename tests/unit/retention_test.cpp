@@ -4,6 +4,7 @@
 
 #include "idempotency/idempotency.h"
 #include "outbox/outbox.h"
+#include "support/fake_clock.h"
 #include "support/node_process.h"
 
 namespace outpost::outbox {

@@ -16,6 +16,7 @@
 #include "resilience/circuit_breaker.h"
 #include "store/saga_records.h"
 #include "store/store.h"
+#include "support/fake_clock.h"
 #include "support/node_process.h"
 
 namespace outpost::testing {

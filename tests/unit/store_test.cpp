@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "store/migrations.h"
+#include "support/fake_clock.h"
 #include "support/node_process.h"
 
 namespace outpost::store {
@@ -53,12 +54,12 @@ TEST(Migrations, AppliesEveryMigrationOnceAndRecordsIt) {
   TempDir dir;
   auto connection = openConnection({dir.file("a.db"), 2000});
   ASSERT_TRUE(connection);
-  auto first = migrate(**connection, embeddedMigrations());
+  auto first = migrate(**connection, embeddedMigrations(), 0);
   ASSERT_TRUE(first) << first.error().message;
   EXPECT_EQ(first->from_version, 0);
   EXPECT_EQ(first->to_version, latestSchemaVersion(embeddedMigrations()));
   EXPECT_EQ(first->applied.size(), embeddedMigrations().size());
-  auto second = migrate(**connection, embeddedMigrations());
+  auto second = migrate(**connection, embeddedMigrations(), 0);
   ASSERT_TRUE(second);
   EXPECT_TRUE(second->applied.empty());
   EXPECT_EQ((*connection)->db().execAndGet("SELECT COUNT(*) FROM schema_migrations").getInt(),
@@ -69,9 +70,9 @@ TEST(Migrations, RefusesAFileFromANewerOutpost) {
   TempDir dir;
   auto connection = openConnection({dir.file("a.db"), 2000});
   ASSERT_TRUE(connection);
-  ASSERT_TRUE(migrate(**connection, embeddedMigrations()));
+  ASSERT_TRUE(migrate(**connection, embeddedMigrations(), 0));
   (*connection)->db().exec("INSERT INTO schema_migrations VALUES (999, 'future', 0)");
-  auto again = migrate(**connection, embeddedMigrations());
+  auto again = migrate(**connection, embeddedMigrations(), 0);
   ASSERT_FALSE(again);
   EXPECT_NE(again.error().message.find("newer"), std::string::npos);
 }
@@ -83,7 +84,7 @@ TEST(Migrations, AFailingMigrationLeavesNothingBehind) {
   const std::vector<Migration> broken = {
       {1, "good", "CREATE TABLE a (x INTEGER);"},
       {2, "bad", "CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);"}};
-  EXPECT_FALSE(migrate(**connection, broken));
+  EXPECT_FALSE(migrate(**connection, broken, 0));
   auto& db = (*connection)->db();
   EXPECT_EQ(db.execAndGet("SELECT MAX(version) FROM schema_migrations").getInt(), 1);
   EXPECT_FALSE(db.tableExists("b"));

@@ -4,6 +4,8 @@
 
 #include <set>
 
+#include "support/fake_clock.h"
+
 namespace outpost::orders {
 namespace {
 
