@@ -19,7 +19,7 @@ Status AlertChecker::loadOnce() {
   return okStatus();
 }
 
-std::chrono::milliseconds AlertChecker::runPass() {
+std::chrono::milliseconds AlertChecker::runPass(const jobs::StopRequested&) {
   const std::chrono::milliseconds next_check(deps_.check_interval_ms);
   const auto figures = deps_.figures();
   // Without the database nothing true can be said about its backlogs, and no change could

@@ -17,6 +17,7 @@
 
 #include "alerts/alert_rules.h"
 #include "alerts/alert_store.h"
+#include "jobs/background_job.h"
 #include "observability/logger.h"
 #include "observability/reliability.h"
 #include "outpost/clock.h"
@@ -43,12 +44,12 @@ struct AlertCheckerDependencies {
   std::function<void()> wake_webhook;
 };
 
-class AlertChecker {
+class AlertChecker final : public jobs::BackgroundJob {
  public:
   explicit AlertChecker(AlertCheckerDependencies deps);
 
   // One check; returns the delay until the next one.
-  std::chrono::milliseconds runPass();
+  std::chrono::milliseconds runPass(const jobs::StopRequested& stop_requested) override;
   // The active alerts as /health shows them: {"alert", "details", "raisedAt"}, the details
   // as of the last check. Thread-safe.
   std::vector<nlohmann::json> active() const;

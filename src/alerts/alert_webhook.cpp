@@ -15,7 +15,7 @@ using std::chrono::milliseconds;
 
 }  // namespace
 
-milliseconds AlertWebhook::runPass(const std::function<bool()>& stop_requested) {
+milliseconds AlertWebhook::runPass(const jobs::StopRequested& stop_requested) {
   while (!stop_requested()) {
     auto next = deps_.store.read([](store::Connection& c) { return oldestWebhookCall(c); });
     if (!next) return kStoreDownDelay;

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "clients/http_client.h"
+#include "jobs/background_job.h"
 #include "observability/logger.h"
 #include "outpost/clock.h"
 #include "resilience/backoff.h"
@@ -33,13 +34,13 @@ struct AlertWebhookDependencies {
   observability::Logger& log;
 };
 
-class AlertWebhook {
+class AlertWebhook final : public jobs::BackgroundJob {
  public:
   explicit AlertWebhook(AlertWebhookDependencies deps) : deps_(std::move(deps)) {}
 
   // Makes the due calls, oldest first, until one fails, none is due, or `stop_requested`
   // says so; returns the delay until the next call is due.
-  std::chrono::milliseconds runPass(const std::function<bool()>& stop_requested);
+  std::chrono::milliseconds runPass(const jobs::StopRequested& stop_requested) override;
 
  private:
   AlertWebhookDependencies deps_;

@@ -201,7 +201,8 @@ int serve(const Config& config) {
   }
   orders.setAvailability(
       availability ? &*availability : nullptr,
-      {config.checkout.reject_unavailable, config.product_service.recheck_interval_ms});
+      {config.checkout.reject_unavailable, config.product_service.recheck_interval_ms,
+       [&runner] { runner.wake(kRecheckJob); }});
   if (delivery_client) {
     orders.setAfterCommit([&](const std::string& id) { return delivery.attemptAfterCommit(id); });
   }
@@ -232,21 +233,21 @@ int serve(const Config& config) {
   }
 
   const auto stop_requested = [&runner] { return runner.stopRequested(); };
-  runner.add(kDeliveryJob, [&] { return delivery.runDueJobs(stop_requested); });
-  runner.add(kCompensationJob, [&] { return compensator.runDueJobs(stop_requested); });
+  runner.add(kDeliveryJob, delivery);
+  runner.add(kCompensationJob, compensator);
   std::optional<reconciliation::Reconciler> reconciler;
   if (delivery_client) {
     reconciler.emplace(reconciliation::ReconcilerDependencies{
         **store, clock, random, delivery_breaker, *delivery_client,
         config.reconciliation.interval_ms, config.reconciliation.stale_after_ms, config.node_id,
         log});
-    runner.add(kReconciliationJob, [&] { return reconciler->runPass(stop_requested); });
+    runner.add(kReconciliationJob, *reconciler);
   }
-  if (recheck) runner.add(kRecheckJob, [&] { return recheck->runDueJobs(stop_requested); });
+  if (recheck) runner.add(kRecheckJob, *recheck);
 
   outbox::OutboxAdmin outbox_admin(**store, clock);
   outbox::Retention retention(**store, clock, config.events.retention_ms, log);
-  runner.add(kRetentionJob, [&] { return retention.runOnce(); });
+  runner.add(kRetentionJob, retention);
 
   const Destinations destinations = makeEventDestinations(config, http, stop_requested);
   if (events_configured && !config.events.credentials && !config.events.endpoint_url) {
@@ -266,7 +267,7 @@ int serve(const Config& config) {
         {config.events.poll_interval_ms, config.events.batch_size, config.events.max_retries},
         log,
         &metrics});
-    runner.add(kRelayJob, [&] { return relay->runPass(stop_requested); });
+    runner.add(kRelayJob, *relay);
   }
 
   resumeSagas(**store, clock, log);
@@ -299,12 +300,12 @@ int serve(const Config& config) {
        log,
        gather_figures,
        [&] { runner.wake(kAlertWebhookJob); }});
-  runner.add(kAlertsJob, [&] { return alert_checker.runPass(); });
+  runner.add(kAlertsJob, alert_checker);
   std::optional<alerts::AlertWebhook> alert_webhook;
   if (config.alerts.webhook_url) {
     alert_webhook.emplace(alerts::AlertWebhookDependencies{**store, clock, random, http,
                                                            *config.alerts.webhook_url, log});
-    runner.add(kAlertWebhookJob, [&] { return alert_webhook->runPass(stop_requested); });
+    runner.add(kAlertWebhookJob, *alert_webhook);
   }
   const auto reliability = [&] {
     auto figures = gather_figures();

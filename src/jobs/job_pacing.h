@@ -13,5 +13,8 @@ inline constexpr int kJobsPerPass = 50;
 inline constexpr std::chrono::milliseconds kIdleDelay(60000);
 // The store could not be read: try again after this long.
 inline constexpr std::chrono::milliseconds kStoreDownDelay(1000);
+// The shortest wait between passes over durable jobs: a job due "now" that cannot go yet
+// (a clock step, a race with another thread) never makes a pass spin.
+inline constexpr std::chrono::milliseconds kMinimumDelay(50);
 
 }  // namespace outpost::jobs

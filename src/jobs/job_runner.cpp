@@ -15,6 +15,10 @@ void JobRunner::add(const std::string& name, Job job) {
   slots_[name].job = std::move(job);
 }
 
+void JobRunner::add(const std::string& name, BackgroundJob& job) {
+  add(name, [&job](const StopRequested& stop_requested) { return job.runPass(stop_requested); });
+}
+
 void JobRunner::start() {
   std::lock_guard lock(mutex_);
   for (auto& [name, slot] : slots_) {
@@ -50,7 +54,7 @@ void JobRunner::loop(const std::string& name, Slot& slot) {
     std::chrono::milliseconds delay = kDelayAfterCrash;
     bool succeeded = false;
     try {
-      delay = slot.job();
+      delay = slot.job([this] { return stopRequested(); });
       succeeded = true;
     } catch (const std::exception& e) {
       log_.error("background job failed", {{"job", name}, {"error", e.what()}});

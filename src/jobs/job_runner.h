@@ -17,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "jobs/background_job.h"
 #include "observability/logger.h"
 #include "observability/metrics.h"
 #include "outpost/clock.h"
@@ -25,8 +26,8 @@ namespace outpost::jobs {
 
 class JobRunner {
  public:
-  // Runs one pass of a job and returns the delay until the next pass.
-  using Job = std::function<std::chrono::milliseconds()>;
+  // One pass of a job, as BackgroundJob::runPass.
+  using Job = std::function<std::chrono::milliseconds(const StopRequested& stop_requested)>;
 
   // `metrics`, when given, counts each pass and whether it threw.
   JobRunner(const Clock& clock, observability::Logger& log,
@@ -38,6 +39,7 @@ class JobRunner {
 
   // Before start() only.
   void add(const std::string& name, Job job);
+  void add(const std::string& name, BackgroundJob& job);
   void start();
   // Runs the job as soon as its thread is free; a wake during a pass causes one more pass.
   void wake(const std::string& name);

@@ -1,29 +1,25 @@
 #include "orders/availability_recheck.h"
 
 #include "clients/guarded_call.h"
-#include "jobs/job_pacing.h"
 #include "orders/availability.h"
 #include "orders/order_repository.h"
 #include "outbox/outbox.h"
 #include "store/review_records.h"
 
 namespace outpost::orders {
-using jobs::kJobsPerPass;
 
-std::chrono::milliseconds AvailabilityRechecker::runDueJobs(
-    const std::function<bool()>& stop_requested) {
-  const std::chrono::milliseconds interval(deps_.recheck_interval_ms);
-  auto due = deps_.store.read([&](store::Connection& c) {
-    return jobs::dueJobs(c, kRecheckAvailability, deps_.clock.wallMillis(), kJobsPerPass);
-  });
-  if (!due) return interval;
-  for (const auto& job : *due) {
-    if (stop_requested()) return interval;
-    if (!recheck(job)) return interval;  // the service is still down: the rest would fail too
-  }
-  // A full batch: more may be due (a long outage leaves many); go on at once.
-  return due->size() == static_cast<std::size_t>(kJobsPerPass) ? std::chrono::milliseconds(0)
-                                                               : interval;
+AvailabilityRechecker::AvailabilityRechecker(RecheckDependencies deps)
+    : deps_(std::move(deps)),
+      jobs_(deps_.store, deps_.clock, kRecheckAvailability, &deps_.breaker,
+            [this](const jobs::JobRow& job) {
+              // The service could not answer: the rest would fail too.
+              return recheck(job) ? jobs::DurableJobs::Handled::kNext
+                                  : jobs::DurableJobs::Handled::kDependencyRefused;
+            }) {}
+
+std::chrono::milliseconds AvailabilityRechecker::runPass(
+    const jobs::StopRequested& stop_requested) {
+  return jobs_.runPass(stop_requested);
 }
 
 bool AvailabilityRechecker::recheck(const jobs::JobRow& job) {

@@ -9,6 +9,8 @@
 #include <string>
 
 #include "clients/product_client.h"
+#include "jobs/background_job.h"
+#include "jobs/durable_jobs.h"
 #include "jobs/job_store.h"
 #include "observability/logger.h"
 #include "outpost/clock.h"
@@ -30,19 +32,19 @@ struct RecheckDependencies {
   observability::Logger& log;
 };
 
-class AvailabilityRechecker {
+class AvailabilityRechecker final : public jobs::BackgroundJob {
  public:
-  explicit AvailabilityRechecker(RecheckDependencies deps) : deps_(std::move(deps)) {}
+  explicit AvailabilityRechecker(RecheckDependencies deps);
 
-  // One pass over the due re-checks; returns how long to wait before the next.
-  // `stop_requested` is checked between jobs, so shutdown does not wait for a whole pass.
-  std::chrono::milliseconds runDueJobs(const std::function<bool()>& stop_requested);
+  // One pass over the due re-checks (jobs::DurableJobs).
+  std::chrono::milliseconds runPass(const jobs::StopRequested& stop_requested) override;
 
  private:
   // False when the product service could not answer (the job waits for the next pass).
   bool recheck(const jobs::JobRow& job);
 
   RecheckDependencies deps_;
+  jobs::DurableJobs jobs_;
 };
 
 }  // namespace outpost::orders

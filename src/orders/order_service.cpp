@@ -96,6 +96,9 @@ Result<CreateResponse> OrderService::create(const NewOrder& request,
   CreateResponse response{201, orderSummaryJson(order).dump(), order.id, false};
   auto committed = commitOrder(order, verdict, response, idempotency, now);
   if (!committed) return committed.error();
+  if (verdict.kind == Verdict::kFallback && availability_policy_.wake_recheck) {
+    availability_policy_.wake_recheck();
+  }
   if (after_commit_) {
     if (auto delivery_id = after_commit_(order.id)) {
       order.delivery_id = std::move(delivery_id);

@@ -20,6 +20,9 @@ namespace outpost::orders {
 struct AvailabilityPolicy {
   bool reject_unavailable = true;            // checkout.reject_unavailable
   std::int64_t recheck_interval_ms = 60000;  // product_service.recheck_interval_ms
+  // Called once an order taken on the fallback has committed its re-check job, so the
+  // sleeping re-check pass learns of it.
+  std::function<void()> wake_recheck;
 };
 
 struct IdempotentRequest {

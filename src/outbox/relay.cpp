@@ -50,7 +50,7 @@ OutboxRelay::OutboxRelay(RelayDependencies deps) : deps_(std::move(deps)) {
   for (const auto* destination : deps_.destinations) all_destinations_ |= bitOf(*destination);
 }
 
-milliseconds OutboxRelay::runPass(const std::function<bool()>& stop_requested) {
+milliseconds OutboxRelay::runPass(const jobs::StopRequested& stop_requested) {
   const std::int64_t backing_off_for = resume_at_steady_ms_ - steadyMillis(deps_.clock);
   if (backing_off_for > 0) return milliseconds(backing_off_for);
   const int limit =

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "clients/event_destinations.h"
+#include "jobs/background_job.h"
 #include "observability/logger.h"
 #include "observability/metrics.h"
 #include "outbox/relay_store.h"
@@ -53,13 +54,13 @@ struct RelayDependencies {
   observability::Metrics* metrics = nullptr;  // events sent and given up on
 };
 
-class OutboxRelay {
+class OutboxRelay final : public jobs::BackgroundJob {
  public:
   explicit OutboxRelay(RelayDependencies deps);
 
   // Sends due events until none is due, an outage or the breaker stops it, or
   // `stop_requested` says so between batches; returns the delay before the next pass.
-  std::chrono::milliseconds runPass(const std::function<bool()>& stop_requested);
+  std::chrono::milliseconds runPass(const jobs::StopRequested& stop_requested) override;
 
  private:
   enum class BatchResult { kRecorded, kOutage, kBreakerOpen, kStoreDown, kCancelled };

@@ -12,7 +12,7 @@ constexpr std::chrono::milliseconds kInterval = std::chrono::minutes(10);
 
 }  // namespace
 
-std::chrono::milliseconds Retention::runOnce() {
+std::chrono::milliseconds Retention::runPass(const jobs::StopRequested&) {
   const std::int64_t now = clock_.wallMillis();
   int events = 0, answers = 0;
   auto pruned = store_.write([&](store::Connection& c) {

@@ -6,20 +6,21 @@
 #include <chrono>
 #include <cstdint>
 
+#include "jobs/background_job.h"
 #include "observability/logger.h"
 #include "outpost/clock.h"
 #include "store/store.h"
 
 namespace outpost::outbox {
 
-class Retention {
+class Retention final : public jobs::BackgroundJob {
  public:
   Retention(store::Store& store, const Clock& clock, std::int64_t sent_event_retention_ms,
             observability::Logger& log)
       : store_(store), clock_(clock), retention_ms_(sent_event_retention_ms), log_(log) {}
 
   // One batch of each; returns how long to wait (at once again while batches are full).
-  std::chrono::milliseconds runOnce();
+  std::chrono::milliseconds runPass(const jobs::StopRequested& stop_requested) override;
 
  private:
   store::Store& store_;

@@ -42,7 +42,7 @@ struct Reconciler::RunState {
   bool stopped = false;  // shutdown cut the run short
 };
 
-RunRecord Reconciler::runOnce(const std::function<bool()>& stop_requested) {
+RunRecord Reconciler::reconcile(const jobs::StopRequested& stop_requested) {
   RunState run;
   run.record.started_at = deps_.clock.wallMillis();
   std::string after;
@@ -65,8 +65,8 @@ RunRecord Reconciler::runOnce(const std::function<bool()>& stop_requested) {
   return finish(run);
 }
 
-std::chrono::milliseconds Reconciler::runPass(const std::function<bool()>& stop_requested) {
-  runOnce(stop_requested);
+std::chrono::milliseconds Reconciler::runPass(const jobs::StopRequested& stop_requested) {
+  reconcile(stop_requested);
   return std::chrono::milliseconds(deps_.interval_ms);
 }
 

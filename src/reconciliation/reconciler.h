@@ -17,6 +17,7 @@
 #include <string>
 
 #include "clients/delivery_client.h"
+#include "jobs/background_job.h"
 #include "observability/logger.h"
 #include "outbox/outbox.h"
 #include "outpost/clock.h"
@@ -43,15 +44,15 @@ struct ReconcilerDependencies {
   int page_size = 100;
 };
 
-class Reconciler {
+class Reconciler final : public jobs::BackgroundJob {
  public:
   explicit Reconciler(ReconcilerDependencies deps) : deps_(std::move(deps)) {}
 
   // One whole run; `stop_requested` is checked between orders.
-  RunRecord runOnce(const std::function<bool()>& stop_requested);
+  RunRecord reconcile(const jobs::StopRequested& stop_requested);
 
   // For the job runner: a run, then the interval.
-  std::chrono::milliseconds runPass(const std::function<bool()>& stop_requested);
+  std::chrono::milliseconds runPass(const jobs::StopRequested& stop_requested) override;
 
   // The last run's outcome in this process; before the first, `stored` (the last run
   // recorded in the file), else HEALTHY.

@@ -20,8 +20,6 @@ using jobs::kStoreDownDelay;
 using nlohmann::json;
 using std::chrono::milliseconds;
 
-constexpr milliseconds kMinimumDelay(100);
-
 Error alreadyHandled() { return Error::conflict("the compensation job was already handled"); }
 
 std::string reasonOf(const jobs::JobRow& job) {
@@ -113,37 +111,20 @@ void Compensator::attemptNow(const std::string& order_id) {
   }
 }
 
-std::chrono::milliseconds Compensator::runDueJobs(const std::function<bool()>& stop_requested) {
-  auto due = deps_.store.read([&](store::Connection& c) {
-    return jobs::dueJobs(c, jobs::kCompensateOrder, deps_.clock.wallMillis(), kJobsPerPass);
-  });
-  if (!due) return kStoreDownDelay;
-  for (const auto& job : *due) {
-    if (stop_requested()) return kIdleDelay;
-    compensate(job);
-  }
-  return delayUntilNextJob();
+Compensator::Compensator(CompensatorDependencies deps)
+    : deps_(std::move(deps)),
+      jobs_(deps_.store, deps_.clock, jobs::kCompensateOrder, &deps_.breaker,
+            [this](const jobs::JobRow& job) {
+              return compensate(job) == Outcome::kBreakerOpen
+                         ? jobs::DurableJobs::Handled::kDependencyRefused
+                         : jobs::DurableJobs::Handled::kNext;
+            }) {}
+
+std::chrono::milliseconds Compensator::runPass(const jobs::StopRequested& stop_requested) {
+  return jobs_.runPass(stop_requested);
 }
 
-void Compensator::bringRetriesForward() {
-  (void)deps_.store.write([&](store::Connection& c) {
-    jobs::bringForward(c, jobs::kCompensateOrder, deps_.clock.wallMillis());
-    return okStatus();
-  });
-}
-
-std::chrono::milliseconds Compensator::delayUntilNextJob() {
-  auto next = deps_.store.read(
-      [&](store::Connection& c) { return jobs::nextDueAt(c, jobs::kCompensateOrder); });
-  if (!next) return kStoreDownDelay;
-  if (!*next) return kIdleDelay;
-  std::int64_t wake_at = **next;
-  const auto breaker = deps_.breaker.snapshot();
-  if (breaker.state == resilience::BreakerState::kOpen) {
-    wake_at = std::max(wake_at, breaker.next_attempt_wall_ms);
-  }
-  return std::clamp(milliseconds(wake_at - deps_.clock.wallMillis()), kMinimumDelay, kIdleDelay);
-}
+void Compensator::bringRetriesForward() { jobs_.bringForward(); }
 
 Compensator::Outcome Compensator::compensate(const jobs::JobRow& job) {
   // Never beside a delivery initiation of the same order: its answer could carry the

@@ -16,6 +16,8 @@
 
 #include "clients/delivery_client.h"
 #include "idempotency/idempotency.h"
+#include "jobs/background_job.h"
+#include "jobs/durable_jobs.h"
 #include "jobs/job_store.h"
 #include "observability/logger.h"
 #include "orders/order.h"
@@ -59,9 +61,9 @@ struct CompensatorDependencies {
   std::function<void()> wake_background;
 };
 
-class Compensator {
+class Compensator final : public jobs::BackgroundJob {
  public:
-  explicit Compensator(CompensatorDependencies deps) : deps_(std::move(deps)) {}
+  explicit Compensator(CompensatorDependencies deps);
 
   // POST /v1/orders/{id}/cancel: begins compensation and makes one attempt at once
   // (bounded by the delivery timeout); the rest happens in the background. Returns what
@@ -79,8 +81,8 @@ class Compensator {
   // The delivery breaker closed again: every waiting compensation is due now.
   void bringRetriesForward();
 
-  // One background pass over the due compensation jobs; the delay until the next pass.
-  std::chrono::milliseconds runDueJobs(const std::function<bool()>& stop_requested);
+  // One background pass over the due compensation jobs (jobs::DurableJobs).
+  std::chrono::milliseconds runPass(const jobs::StopRequested& stop_requested) override;
 
  private:
   enum class Outcome { kDone, kRetryLater, kStopped, kBusy, kBreakerOpen, kWaiting };
@@ -97,9 +99,9 @@ class Compensator {
   Outcome stopCompensation(const jobs::JobRow& job, const orders::Order& order,
                            const std::string& reason);
   bool deliveryMayExist(const orders::Order& order);
-  std::chrono::milliseconds delayUntilNextJob();
 
   CompensatorDependencies deps_;
+  jobs::DurableJobs jobs_;
 };
 
 }  // namespace outpost::saga

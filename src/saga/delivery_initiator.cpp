@@ -18,13 +18,9 @@ namespace outpost::saga {
 namespace {
 
 using jobs::kIdleDelay;
-using jobs::kJobsPerPass;
-using jobs::kStoreDownDelay;
 
 using nlohmann::json;
 using std::chrono::milliseconds;
-
-constexpr milliseconds kMinimumDelay(50);
 
 // Another thread finished this attempt first; the savepoint drops what was written.
 Error alreadyHandled() { return Error::conflict("the delivery job was already handled"); }
@@ -53,50 +49,23 @@ std::optional<std::string> DeliveryInitiator::attemptAfterCommit(const std::stri
   return std::nullopt;
 }
 
-std::chrono::milliseconds DeliveryInitiator::runDueJobs(
-    const std::function<bool()>& stop_requested) {
+DeliveryInitiator::DeliveryInitiator(DeliveryDependencies deps)
+    : deps_(std::move(deps)),
+      jobs_(deps_.store, deps_.clock, jobs::kInitiateDelivery, &deps_.breaker,
+            [this](const jobs::JobRow& job) {
+              return attempt(job, false).outcome == Outcome::kBreakerOpen
+                         ? jobs::DurableJobs::Handled::kDependencyRefused
+                         : jobs::DurableJobs::Handled::kNext;
+            }) {}
+
+std::chrono::milliseconds DeliveryInitiator::runPass(const jobs::StopRequested& stop_requested) {
   if (deps_.client == nullptr) return kIdleDelay;
-  auto due = deps_.store.read([&](store::Connection& c) {
-    return jobs::dueJobs(c, jobs::kInitiateDelivery, deps_.clock.wallMillis(), kJobsPerPass);
-  });
-  if (!due) return kStoreDownDelay;
-  if (due->empty()) probeWithEarliestRetry();
-  for (const auto& job : *due) {
-    if (stop_requested()) return kIdleDelay;
-    if (attempt(job, false).outcome == Outcome::kBreakerOpen) break;  // the rest would be too
-  }
-  if (due->size() == static_cast<std::size_t>(kJobsPerPass)) return milliseconds(0);
-  return delayUntilNextJob();
-}
-
-void DeliveryInitiator::probeWithEarliestRetry() {
-  if (deps_.breaker.state() != resilience::BreakerState::kHalfOpen) return;
-  auto earliest = deps_.store.read([&](store::Connection& c) {
-    return jobs::dueJobs(c, jobs::kInitiateDelivery, std::numeric_limits<std::int64_t>::max(), 1);
-  });
-  if (earliest && !earliest->empty()) attempt(earliest->front(), false);
-}
-
-std::chrono::milliseconds DeliveryInitiator::delayUntilNextJob() {
-  auto next = deps_.store.read(
-      [&](store::Connection& c) { return jobs::nextDueAt(c, jobs::kInitiateDelivery); });
-  if (!next) return kStoreDownDelay;
-  if (!*next) return kIdleDelay;
-  std::int64_t wake_at = **next;
-  const auto breaker = deps_.breaker.snapshot();
-  // Open: nothing can go before the trial time; then the trial (and maybe all) can.
-  if (breaker.state == resilience::BreakerState::kOpen) wake_at = breaker.next_attempt_wall_ms;
-  return std::clamp(milliseconds(wake_at - deps_.clock.wallMillis()), kMinimumDelay, kIdleDelay);
+  return jobs_.runPass(stop_requested);
 }
 
 void DeliveryInitiator::bringRetriesForward() {
-  const std::int64_t now = deps_.clock.wallMillis();
-  int moved = 0;
-  auto done = deps_.store.write([&](store::Connection& c) {
-    moved = jobs::bringForward(c, jobs::kInitiateDelivery, now);
-    return okStatus();
-  });
-  if (done && moved > 0) {
+  const int moved = jobs_.bringForward();
+  if (moved > 0) {
     deps_.log.info("delivery service is back: retries brought forward", {{"jobs", moved}});
   }
 }

@@ -15,6 +15,8 @@
 
 #include "clients/delivery_client.h"
 #include "idempotency/idempotency.h"
+#include "jobs/background_job.h"
+#include "jobs/durable_jobs.h"
 #include "jobs/job_store.h"
 #include "observability/logger.h"
 #include "observability/metrics.h"
@@ -42,17 +44,17 @@ struct DeliveryDependencies {
   observability::Metrics* metrics = nullptr;  // counts the retries scheduled
 };
 
-class DeliveryInitiator {
+class DeliveryInitiator final : public jobs::BackgroundJob {
  public:
-  explicit DeliveryInitiator(DeliveryDependencies deps) : deps_(std::move(deps)) {}
+  explicit DeliveryInitiator(DeliveryDependencies deps);
 
   // The one attempt after POST /v1/orders committed; the delivery id on success. A
   // success also updates the stored idempotent response, which is this answer.
   std::optional<std::string> attemptAfterCommit(const std::string& order_id);
 
-  // One background pass over the due jobs; returns how long to wait before the next.
-  // `stop_requested` is checked between jobs, so shutdown does not wait for a whole pass.
-  std::chrono::milliseconds runDueJobs(const std::function<bool()>& stop_requested);
+  // One background pass over the due initiations (jobs::DurableJobs); without a delivery
+  // URL the jobs wait, spending no attempts.
+  std::chrono::milliseconds runPass(const jobs::StopRequested& stop_requested) override;
 
   // The breaker closed again: every waiting retry is due now (SPEC §4.1 fix).
   void bringRetriesForward();
@@ -71,13 +73,8 @@ class DeliveryInitiator {
                          bool first_answer_pending);
   Status recordFailure(const jobs::JobRow& job, const clients::DeliveryAnswer& answer,
                        bool give_up);
-  // The breaker closes only through a trial call. When it is ready for one but every
-  // retry is backing off for minutes, the earliest retry goes now as the trial: success
-  // closes the breaker, which brings every other retry forward.
-  void probeWithEarliestRetry();
-  std::chrono::milliseconds delayUntilNextJob();
-
   DeliveryDependencies deps_;
+  jobs::DurableJobs jobs_;
 };
 
 }  // namespace outpost::saga

@@ -71,7 +71,7 @@ class AlertCheckerTest : public ::testing::Test {
   }
   void checkTimes(AlertChecker& checker, int times) {
     for (int i = 0; i < times; ++i) {
-      EXPECT_EQ(checker.runPass(), std::chrono::milliseconds(60000));
+      EXPECT_EQ(checker.runPass([] { return false; }), std::chrono::milliseconds(60000));
       clock_.advance(std::chrono::milliseconds(60000));
     }
   }
@@ -156,7 +156,7 @@ TEST_F(AlertCheckerTest, ABreakerProbingItsServiceStaysOneAlertWithTheServices) 
 
 TEST_F(AlertCheckerTest, ARestartNeitherRaisesAgainNorForgetsToClear) {
   figures_.stored.manual_review_queue_length = 60;
-  makeChecker()->runPass();
+  makeChecker()->runPass([] { return false; });
 
   auto restarted = makeChecker();
   clock_.advance(std::chrono::milliseconds(5000));

@@ -116,7 +116,7 @@ TEST_F(Compensation, ADeliveryServiceThatIsDownIsRetriedWithBackoffUntilItAnswer
   EXPECT_EQ(cancelled->order.saga_state, store::kSagaCompensating);
   EXPECT_EQ(wakes_, 1);
   // Backing off: nothing is due before the first delay (1 s, jittered).
-  EXPECT_GE(compensator.runDueJobs([] { return false; }), milliseconds(100));
+  EXPECT_GE(compensator.runPass([] { return false; }), milliseconds(100));
   EXPECT_EQ(http_.count("POST /deliveries/dlv-2/cancel"), 1);
 
   auto again = compensator.cancel(id, "impatient");  // still under way: nothing new
@@ -127,7 +127,7 @@ TEST_F(Compensation, ADeliveryServiceThatIsDownIsRetriedWithBackoffUntilItAnswer
     return ScriptedDelivery::answer(200, {{"id", "dlv-2"}, {"status", "CANCELLED"}});
   };
   clock_.advance(milliseconds(1300));
-  compensator.runDueJobs([] { return false; });
+  compensator.runPass([] { return false; });
   EXPECT_EQ(http_.count("POST /deliveries/dlv-2/cancel"), 2);
   EXPECT_EQ(order(id).status, orders::kCancelled);
   EXPECT_EQ(order(id).saga_state, store::kSagaCompensated);
@@ -143,7 +143,7 @@ TEST_F(Compensation, AfterMaxAttemptsStaffAreToldButTheCancelGoesOn) {
   ASSERT_TRUE(compensator.cancel(id, "x"));
   for (int i = 0; i < 3; ++i) {
     clock_.advance(milliseconds(10000));
-    compensator.runDueJobs([] { return false; });
+    compensator.runPass([] { return false; });
   }
   EXPECT_EQ(http_.count("POST /deliveries/dlv-3/cancel"), 4);
   EXPECT_EQ(openReviews(id, "CANCELLATION"), 1);
@@ -154,7 +154,7 @@ TEST_F(Compensation, AfterMaxAttemptsStaffAreToldButTheCancelGoesOn) {
     return ScriptedDelivery::answer(200, {});
   };
   clock_.advance(milliseconds(10000));
-  compensator.runDueJobs([] { return false; });
+  compensator.runPass([] { return false; });
   EXPECT_EQ(order(id).status, orders::kCancelled);
   EXPECT_EQ(openReviews(id, "CANCELLATION"), 0);  // done: nothing left for staff
   EXPECT_FALSE(order(id).requires_manual_review);
@@ -234,7 +234,7 @@ TEST_F(Compensation, WhileADeliveryCallIsUnderWayTheCancelWaitsForIt) {
     EXPECT_EQ(cancelled->order.saga_state, store::kSagaCompensating);
     EXPECT_TRUE(http_.calls.empty());
   }
-  compensator.runDueJobs([] { return false; });
+  compensator.runPass([] { return false; });
   EXPECT_EQ(order(id).status, orders::kCancelled);
 }
 
@@ -245,7 +245,7 @@ TEST_F(Compensation, AnOpenBreakerHoldsTheCallAndTheNextPassWaitsForTheTrial) {
   saga::Compensator compensator = makeCompensator();
   ASSERT_TRUE(compensator.cancel(id, "x"));
   EXPECT_TRUE(http_.calls.empty());
-  EXPECT_GE(compensator.runDueJobs([] { return false; }), milliseconds(59000));
+  EXPECT_GE(compensator.runPass([] { return false; }), milliseconds(59000));
   EXPECT_EQ(order(id).saga_state, store::kSagaCompensating);
 }
 
@@ -269,7 +269,7 @@ TEST_F(Compensation, WithoutADeliveryUrlACancelThatMustLookForADeliveryWaitsForO
   EXPECT_EQ(cancelled->order.status, orders::kPendingShipment);
   EXPECT_EQ(cancelled->order.saga_state, store::kSagaCompensating);
   // It waits (no spinning) for a delivery URL to ask the service with.
-  EXPECT_GE(compensator.runDueJobs([] { return false; }), milliseconds(59000));
+  EXPECT_GE(compensator.runPass([] { return false; }), milliseconds(59000));
 }
 
 TEST_F(Compensation, StartUpResumesInterruptedSagas) {
@@ -297,7 +297,7 @@ TEST_F(Compensation, StartUpResumesInterruptedSagas) {
     return ScriptedDelivery::answer(200, {});
   };
   saga::Compensator compensator = makeCompensator();
-  compensator.runDueJobs([] { return false; });
+  compensator.runPass([] { return false; });
   EXPECT_EQ(order(cancelling).status, orders::kCancelled);
 }
 
@@ -344,9 +344,9 @@ TEST_F(Compensation, DeliveryInitiationStandsAsideWhileTheOrderIsBeingCancelled)
                                      RetryConfig{1000, 8000, 3}, "node-1", log_, order_calls_,
                                      nullptr});
   // It does not call, and it does not come back at once for the same job.
-  EXPECT_GE(initiator.runDueJobs([] { return false; }), milliseconds(50000));
+  EXPECT_GE(initiator.runPass([] { return false; }), milliseconds(50000));
   EXPECT_TRUE(http_.calls.empty());
-  compensator.runDueJobs([] { return false; });
+  compensator.runPass([] { return false; });
   EXPECT_EQ(order(id).status, orders::kCancelled);
   EXPECT_EQ(jobStatus(id, jobs::kInitiateDelivery), "DONE");
   EXPECT_TRUE(http_.calls.empty());

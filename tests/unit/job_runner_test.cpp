@@ -24,7 +24,7 @@ TEST(JobRunner, WakeRunsAJobThatIsWaitingAnHour) {
   Fixture f;
   JobRunner runner(f.clock, f.log);
   std::atomic<int> runs = 0;
-  runner.add("slow", [&] {
+  runner.add("slow", [&](const StopRequested&) {
     ++runs;
     return std::chrono::hours(1);
   });
@@ -39,11 +39,11 @@ TEST(JobRunner, StopEndsWaitingJobsAtOnce) {
   Fixture f;
   JobRunner runner(f.clock, f.log);
   std::atomic<int> runs = 0;
-  runner.add("a", [&] {
+  runner.add("a", [&](const StopRequested&) {
     ++runs;
     return std::chrono::hours(1);
   });
-  runner.add("b", [&] {
+  runner.add("b", [&](const StopRequested&) {
     ++runs;
     return std::chrono::hours(1);
   });
@@ -58,7 +58,7 @@ TEST(JobRunner, AJobThatThrowsRunsAgainASecondLater) {
   Fixture f;
   JobRunner runner(f.clock, f.log);
   std::atomic<int> runs = 0;
-  runner.add("flaky", [&]() -> std::chrono::milliseconds {
+  runner.add("flaky", [&](const StopRequested&) -> std::chrono::milliseconds {
     if (++runs == 1) throw std::runtime_error("boom");
     return std::chrono::hours(1);
   });
@@ -74,7 +74,7 @@ TEST(JobRunner, WaitsOutADelayOnTheClockNotInRealTime) {
   Fixture f;
   JobRunner runner(f.clock, f.log);
   std::atomic<int> runs = 0;
-  runner.add("hourly", [&] {
+  runner.add("hourly", [&](const StopRequested&) {
     ++runs;
     return std::chrono::hours(1);
   });

@@ -36,7 +36,7 @@ class Reconciliation : public SagaFixture {
   }
 
   RunRecord run(reconciliation::Reconciler& reconciler) {
-    return reconciler.runOnce([] { return false; });
+    return reconciler.reconcile([] { return false; });
   }
 
   static constexpr std::int64_t kStaleAfter = 86400000;
@@ -196,7 +196,7 @@ TEST_F(Reconciliation, ARunCutShortByShutdownIsDegradedNotFailed) {
   auto reconciler = makeReconciler();
   bool first_check = true;
   // Shutdown arrives once the first page has been read, before any order is checked.
-  const RunRecord record = reconciler.runOnce([&] {
+  const RunRecord record = reconciler.reconcile([&] {
     const bool stop = !first_check;
     first_check = false;
     return stop;

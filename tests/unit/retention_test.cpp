@@ -47,12 +47,12 @@ TEST(Retention, PrunesOldSentEventsAndExpiredAnswersOnly) {
   Retention retention(**store, clock, kWeek, log);
 
   clock.advance(std::chrono::milliseconds(kWeek));  // exactly the retention age: kept
-  retention.runOnce();
+  retention.runPass([] { return false; });
   EXPECT_EQ(count("SELECT COUNT(*) FROM outbox_events"), 3);
   EXPECT_EQ(count("SELECT COUNT(*) FROM idempotency_keys"), 0);  // 24 h passed long ago
 
   clock.advance(std::chrono::milliseconds(1));
-  retention.runOnce();
+  retention.runPass([] { return false; });
   EXPECT_EQ(count("SELECT COUNT(*) FROM outbox_events WHERE status = 'SENT'"), 0);
   EXPECT_EQ(count("SELECT COUNT(*) FROM outbox_events"), 2);  // FAILED and PENDING stay
   std::fclose(sink);
