@@ -9,6 +9,7 @@
 #include "store/store.h"
 #include "support/fake_clock.h"
 #include "support/node_process.h"
+#include "support/scripted_http.h"
 
 namespace outpost::alerts {
 namespace {
@@ -16,24 +17,24 @@ namespace {
 using nlohmann::json;
 using std::chrono::milliseconds;
 
-// Answers with the statuses queued in `answers` (then 200); records each body.
-class ScriptedReceiver final : public clients::HttpClient {
- public:
-  clients::HttpResponse send(const clients::HttpRequest& request) override {
+// Each call of the webhook: a POST to its URL.
+std::vector<json> bodiesOf(const testing::ScriptedHttp& receiver) {
+  std::vector<json> bodies;
+  for (const auto& request : receiver.requests()) {
     EXPECT_EQ(request.method, "POST");
     EXPECT_EQ(request.url, "http://127.0.0.1:9/hook");
     bodies.push_back(json::parse(request.body));
-    int status = 200;
-    if (!answers.empty()) {
-      status = answers.front();
-      answers.pop_front();
-    }
-    return {clients::classifyStatus(status), status, "",
-            status == 200 ? "" : "HTTP " + std::to_string(status), false};
   }
-  std::deque<int> answers;
-  std::vector<json> bodies;
-};
+  return bodies;
+}
+
+// Queues an answer of each status (0: no answer at all).
+void answerWith(testing::ScriptedHttp& receiver, const std::vector<int>& statuses) {
+  for (int status : statuses) {
+    receiver.queue(status == 0 ? testing::ScriptedHttp::refused()
+                               : testing::ScriptedHttp::answer(status, json::object()));
+  }
+}
 
 class AlertWebhookTest : public ::testing::Test {
  protected:
@@ -63,7 +64,7 @@ class AlertWebhookTest : public ::testing::Test {
   }
   std::vector<std::string> states() {
     std::vector<std::string> seen;
-    for (const auto& body : receiver_.bodies) seen.push_back(body["state"]);
+    for (const auto& body : bodiesOf(receiver_)) seen.push_back(body["state"]);
     return seen;
   }
   milliseconds pass() {
@@ -76,7 +77,7 @@ class AlertWebhookTest : public ::testing::Test {
   std::FILE* log_sink_;
   observability::Logger log_;
   std::unique_ptr<store::Store> store_;
-  ScriptedReceiver receiver_;
+  testing::ScriptedHttp receiver_;
   std::unique_ptr<AlertWebhook> webhook_;
 };
 
@@ -91,14 +92,14 @@ TEST_F(AlertWebhookTest, CallsGoOutOldestFirstAndLeaveTheQueue) {
 TEST_F(AlertWebhookTest, AFailedCallIsRetriedWithBackoffBeforeAnyLaterOne) {
   queue("RAISED");
   queue("CLEARED");
-  receiver_.answers = {503, 0};
+  answerWith(receiver_, {503, 0});
   const milliseconds first_wait = pass();
   EXPECT_GE(first_wait.count(), 800);  // the first retry: 1 s, jittered by ±20 %
   EXPECT_LE(first_wait.count(), 1200);
   EXPECT_EQ(states(), (std::vector<std::string>{"RAISED"}));
 
   EXPECT_EQ(pass(), first_wait);  // not due yet: no call
-  EXPECT_EQ(receiver_.bodies.size(), 1u);
+  EXPECT_EQ(receiver_.requests().size(), 1u);
 
   clock_.advance(first_wait);
   const milliseconds second_wait = pass();  // no answer at all this time
@@ -113,7 +114,7 @@ TEST_F(AlertWebhookTest, AFailedCallIsRetriedWithBackoffBeforeAnyLaterOne) {
 TEST_F(AlertWebhookTest, ARefusedCallIsDroppedAndTheNextOneGoesOut) {
   queue("RAISED");
   queue("CLEARED");
-  receiver_.answers = {400};
+  answerWith(receiver_, {400});
   pass();
   EXPECT_EQ(states(), (std::vector<std::string>{"RAISED", "CLEARED"}));
   EXPECT_EQ(queued(), 0);
@@ -121,13 +122,13 @@ TEST_F(AlertWebhookTest, ARefusedCallIsDroppedAndTheNextOneGoesOut) {
 
 TEST_F(AlertWebhookTest, ACallIsGivenUpAfterTheLastAttempt) {
   queue("RAISED");
-  receiver_.answers = std::deque<int>(kMaxWebhookAttempts, 500);
+  answerWith(receiver_, std::vector<int>(kMaxWebhookAttempts, 500));
   for (int attempt = 1; attempt < kMaxWebhookAttempts; ++attempt) {
     clock_.advance(pass());
     EXPECT_EQ(queued(), 1) << attempt;
   }
   EXPECT_EQ(pass(), milliseconds(60000));
-  EXPECT_EQ(receiver_.bodies.size(), static_cast<std::size_t>(kMaxWebhookAttempts));
+  EXPECT_EQ(receiver_.requests().size(), static_cast<std::size_t>(kMaxWebhookAttempts));
   EXPECT_EQ(queued(), 0);
 }
 

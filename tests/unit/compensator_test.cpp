@@ -43,7 +43,7 @@ TEST_F(Compensation, AnOrderWithoutADeliveryIsCancelledAtOnceWithoutACall) {
   EXPECT_EQ(cancelled->outcome, saga::CancelRequest::kStarted);
   EXPECT_EQ(cancelled->order.status, orders::kCancelled);
   EXPECT_EQ(cancelled->order.saga_state, store::kSagaCompensated);
-  EXPECT_TRUE(http_.calls.empty());
+  EXPECT_TRUE(http_.calls().empty());
   EXPECT_EQ(events(id, "ORDER_CANCELLED"), 1);
   EXPECT_EQ(jobStatus(id, jobs::kInitiateDelivery), "DONE");  // stopped, never run
   EXPECT_EQ(steps(id), (std::vector<std::string>{"AVAILABILITY_CHECKED", "ORDER_CREATED",
@@ -81,19 +81,19 @@ TEST_F(Compensation, UnknownShippedAndDeliveredOrdersAreRefused) {
   setStatus(shipped, orders::kShipped, orders::kDelivered);
   EXPECT_EQ(compensator.cancel(shipped, "x").error().kind, ErrorKind::kConflict);
   EXPECT_EQ(order(shipped).saga_state, store::kSagaCompleted);
-  EXPECT_TRUE(http_.calls.empty());
+  EXPECT_TRUE(http_.calls().empty());
 }
 
 TEST_F(Compensation, TheDeliveryIsCancelledFirstThenTheOrder) {
   const std::string id = newOrder();
   giveDelivery(id, "dlv-7");
-  http_.respond = [](const std::string&, const std::string&) {
-    return ScriptedDelivery::answer(200, {{"id", "dlv-7"}, {"status", "CANCELLED"}});
-  };
+  http_.setRespond([](const std::string&, const std::string&) {
+    return ScriptedHttp::answer(200, {{"id", "dlv-7"}, {"status", "CANCELLED"}});
+  });
   saga::Compensator compensator = makeCompensator();
   auto cancelled = compensator.cancel(id, "wrong size");
   ASSERT_TRUE(cancelled);
-  EXPECT_EQ(http_.calls, std::vector<std::string>{"POST /deliveries/dlv-7/cancel"});
+  EXPECT_EQ(http_.calls(), std::vector<std::string>{"POST /deliveries/dlv-7/cancel"});
   EXPECT_EQ(cancelled->order.status, orders::kCancelled);
   const auto recorded = steps(id);
   ASSERT_GE(recorded.size(), 3u);
@@ -105,9 +105,7 @@ TEST_F(Compensation, TheDeliveryIsCancelledFirstThenTheOrder) {
 TEST_F(Compensation, ADeliveryServiceThatIsDownIsRetriedWithBackoffUntilItAnswers) {
   const std::string id = newOrder();
   giveDelivery(id, "dlv-2");
-  http_.respond = [](const std::string&, const std::string&) {
-    return ScriptedDelivery::refused();
-  };
+  http_.setRespond([](const std::string&, const std::string&) { return ScriptedHttp::refused(); });
   saga::Compensator compensator = makeCompensator();
   auto cancelled = compensator.cancel(id, "x");
   ASSERT_TRUE(cancelled);
@@ -123,9 +121,9 @@ TEST_F(Compensation, ADeliveryServiceThatIsDownIsRetriedWithBackoffUntilItAnswer
   ASSERT_TRUE(again);
   EXPECT_EQ(again->outcome, saga::CancelRequest::kAlreadyUnderWay);
 
-  http_.respond = [](const std::string&, const std::string&) {
-    return ScriptedDelivery::answer(200, {{"id", "dlv-2"}, {"status", "CANCELLED"}});
-  };
+  http_.setRespond([](const std::string&, const std::string&) {
+    return ScriptedHttp::answer(200, {{"id", "dlv-2"}, {"status", "CANCELLED"}});
+  });
   clock_.advance(milliseconds(1300));
   compensator.runPass([] { return false; });
   EXPECT_EQ(http_.count("POST /deliveries/dlv-2/cancel"), 2);
@@ -136,9 +134,8 @@ TEST_F(Compensation, ADeliveryServiceThatIsDownIsRetriedWithBackoffUntilItAnswer
 TEST_F(Compensation, AfterMaxAttemptsStaffAreToldButTheCancelGoesOn) {
   const std::string id = newOrder();
   giveDelivery(id, "dlv-3");
-  http_.respond = [](const std::string&, const std::string&) {
-    return ScriptedDelivery::answer(503, {});
-  };
+  http_.setRespond(
+      [](const std::string&, const std::string&) { return ScriptedHttp::answer(503, {}); });
   saga::Compensator compensator = makeCompensator();
   ASSERT_TRUE(compensator.cancel(id, "x"));
   for (int i = 0; i < 3; ++i) {
@@ -150,9 +147,8 @@ TEST_F(Compensation, AfterMaxAttemptsStaffAreToldButTheCancelGoesOn) {
   EXPECT_EQ(jobStatus(id, jobs::kCompensateOrder), "PENDING");  // never given up
   EXPECT_EQ(order(id).status, orders::kPendingShipment);
 
-  http_.respond = [](const std::string&, const std::string&) {
-    return ScriptedDelivery::answer(200, {});
-  };
+  http_.setRespond(
+      [](const std::string&, const std::string&) { return ScriptedHttp::answer(200, {}); });
   clock_.advance(milliseconds(10000));
   compensator.runPass([] { return false; });
   EXPECT_EQ(order(id).status, orders::kCancelled);
@@ -163,9 +159,9 @@ TEST_F(Compensation, AfterMaxAttemptsStaffAreToldButTheCancelGoesOn) {
 TEST_F(Compensation, ARefusalEndsTheSagaInReview) {
   const std::string id = newOrder();
   giveDelivery(id, "dlv-4");
-  http_.respond = [](const std::string&, const std::string&) {
-    return ScriptedDelivery::answer(409, {{"title", "delivery dlv-4 is IN_TRANSIT"}});
-  };
+  http_.setRespond([](const std::string&, const std::string&) {
+    return ScriptedHttp::answer(409, {{"title", "delivery dlv-4 is IN_TRANSIT"}});
+  });
   saga::Compensator compensator = makeCompensator();
   auto cancelled = compensator.cancel(id, "x");
   ASSERT_TRUE(cancelled);
@@ -181,9 +177,8 @@ TEST_F(Compensation, ARefusalEndsTheSagaInReview) {
 TEST_F(Compensation, ADeliveryTheServiceDoesNotKnowCountsAsCancelled) {
   const std::string id = newOrder();
   giveDelivery(id, "dlv-gone");
-  http_.respond = [](const std::string&, const std::string&) {
-    return ScriptedDelivery::answer(404, {});
-  };
+  http_.setRespond(
+      [](const std::string&, const std::string&) { return ScriptedHttp::answer(404, {}); });
   saga::Compensator compensator = makeCompensator();
   auto cancelled = compensator.cancel(id, "x");
   ASSERT_TRUE(cancelled);
@@ -197,11 +192,11 @@ TEST_F(Compensation, ADeliveryWhoseAnswerWasLostIsFoundByItsKeyAndCancelled) {
     c.exec("UPDATE jobs SET attempts = 1, last_error = 'timed out'");
     return okStatus();
   }));
-  http_.respond = ScriptedDelivery::knowsDelivery("dlv-lost");
+  http_.setRespond(ScriptedHttp::knowsDelivery("dlv-lost"));
   saga::Compensator compensator = makeCompensator();
   auto cancelled = compensator.cancel(id, "x");
   ASSERT_TRUE(cancelled);
-  EXPECT_EQ(http_.calls,
+  EXPECT_EQ(http_.calls(),
             (std::vector<std::string>{"POST /deliveries", "POST /deliveries/dlv-lost/cancel"}));
   EXPECT_EQ(cancelled->order.status, orders::kCancelled);
   EXPECT_EQ(cancelled->order.delivery_id, "dlv-lost");
@@ -210,7 +205,7 @@ TEST_F(Compensation, ADeliveryWhoseAnswerWasLostIsFoundByItsKeyAndCancelled) {
 
 TEST_F(Compensation, AnInitiationLeftFromBeforeARestartMayHaveMadeADelivery) {
   const std::string id = newOrder();
-  http_.respond = ScriptedDelivery::knowsDelivery("dlv-9");
+  http_.setRespond(ScriptedHttp::knowsDelivery("dlv-9"));
   // This process started after the order was taken: its first attempt may have been in
   // flight when the earlier process died.
   saga::Compensator compensator = makeCompensator(&client_, clock_.wallMillis() + 1);
@@ -222,9 +217,8 @@ TEST_F(Compensation, AnInitiationLeftFromBeforeARestartMayHaveMadeADelivery) {
 TEST_F(Compensation, WhileADeliveryCallIsUnderWayTheCancelWaitsForIt) {
   const std::string id = newOrder();
   giveDelivery(id, "dlv-5");
-  http_.respond = [](const std::string&, const std::string&) {
-    return ScriptedDelivery::answer(200, {});
-  };
+  http_.setRespond(
+      [](const std::string&, const std::string&) { return ScriptedHttp::answer(200, {}); });
   saga::Compensator compensator = makeCompensator();
   {
     ASSERT_TRUE(order_calls_.in_flight.tryClaim(id));  // the initiator is calling for it
@@ -232,7 +226,7 @@ TEST_F(Compensation, WhileADeliveryCallIsUnderWayTheCancelWaitsForIt) {
     auto cancelled = compensator.cancel(id, "x");
     ASSERT_TRUE(cancelled);
     EXPECT_EQ(cancelled->order.saga_state, store::kSagaCompensating);
-    EXPECT_TRUE(http_.calls.empty());
+    EXPECT_TRUE(http_.calls().empty());
   }
   compensator.runPass([] { return false; });
   EXPECT_EQ(order(id).status, orders::kCancelled);
@@ -244,7 +238,7 @@ TEST_F(Compensation, AnOpenBreakerHoldsTheCallAndTheNextPassWaitsForTheTrial) {
   openBreaker();
   saga::Compensator compensator = makeCompensator();
   ASSERT_TRUE(compensator.cancel(id, "x"));
-  EXPECT_TRUE(http_.calls.empty());
+  EXPECT_TRUE(http_.calls().empty());
   EXPECT_GE(compensator.runPass([] { return false; }), milliseconds(59000));
   EXPECT_EQ(order(id).saga_state, store::kSagaCompensating);
 }
@@ -293,9 +287,8 @@ TEST_F(Compensation, StartUpResumesInterruptedSagas) {
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].aggregate_id, waiting);
 
-  http_.respond = [](const std::string&, const std::string&) {
-    return ScriptedDelivery::answer(200, {});
-  };
+  http_.setRespond(
+      [](const std::string&, const std::string&) { return ScriptedHttp::answer(200, {}); });
   saga::Compensator compensator = makeCompensator();
   compensator.runPass([] { return false; });
   EXPECT_EQ(order(cancelling).status, orders::kCancelled);
@@ -304,7 +297,7 @@ TEST_F(Compensation, StartUpResumesInterruptedSagas) {
 TEST_F(Compensation, AnOrderWhoseCallOutcomeWasNotRecordedIsLookedUp) {
   const std::string id = newOrder();
   order_calls_.markUnrecorded(id);  // a delivery answered, but the database was down
-  http_.respond = ScriptedDelivery::knowsDelivery("dlv-u");
+  http_.setRespond(ScriptedHttp::knowsDelivery("dlv-u"));
   saga::Compensator compensator = makeCompensator();
   ASSERT_TRUE(compensator.cancel(id, "x"));
   EXPECT_EQ(http_.count("POST /deliveries/dlv-u/cancel"), 1);
@@ -320,7 +313,7 @@ TEST_F(Compensation, AnApprovedRestartStillRemembersEarlierAttempts) {
   }));
   review::ReviewService reviews(*store_, clock_, random_, "node-1", {});
   ASSERT_TRUE(reviews.resolve(id, {review::ReviewAction::kApprove, ""}));
-  http_.respond = ScriptedDelivery::knowsDelivery("dlv-a");
+  http_.setRespond(ScriptedHttp::knowsDelivery("dlv-a"));
   saga::Compensator compensator = makeCompensator();
   ASSERT_TRUE(compensator.cancel(id, "x"));
   EXPECT_EQ(http_.count("POST /deliveries"), 1);  // a timed-out attempt may have made one
@@ -330,9 +323,9 @@ TEST_F(Compensation, AnApprovedRestartStillRemembersEarlierAttempts) {
 
 TEST_F(Compensation, DeliveryInitiationStandsAsideWhileTheOrderIsBeingCancelled) {
   const std::string id = newOrder();
-  http_.respond = [](const std::string&, const std::string&) {
-    return ScriptedDelivery::answer(201, {{"id", "dlv-n"}, {"status", "CREATED"}});
-  };
+  http_.setRespond([](const std::string&, const std::string&) {
+    return ScriptedHttp::answer(201, {{"id", "dlv-n"}, {"status", "CREATED"}});
+  });
   saga::Compensator compensator = makeCompensator();
   {
     // Compensation cannot run yet (a call is under way): the saga is COMPENSATING.
@@ -345,11 +338,11 @@ TEST_F(Compensation, DeliveryInitiationStandsAsideWhileTheOrderIsBeingCancelled)
                                      nullptr});
   // It does not call, and it does not come back at once for the same job.
   EXPECT_GE(initiator.runPass([] { return false; }), milliseconds(50000));
-  EXPECT_TRUE(http_.calls.empty());
+  EXPECT_TRUE(http_.calls().empty());
   compensator.runPass([] { return false; });
   EXPECT_EQ(order(id).status, orders::kCancelled);
   EXPECT_EQ(jobStatus(id, jobs::kInitiateDelivery), "DONE");
-  EXPECT_TRUE(http_.calls.empty());
+  EXPECT_TRUE(http_.calls().empty());
 }
 
 TEST_F(Compensation, CancellingAnOrderEndsItsCompensationJobToo) {

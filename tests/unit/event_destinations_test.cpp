@@ -10,29 +10,17 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "support/scripted_http.h"
+
 namespace outpost::clients {
 namespace {
 
 using nlohmann::json;
 
-// Answers with `answers` in turn, then with `answer`.
-class ScriptedHttp final : public HttpClient {
- public:
-  HttpResponse send(const HttpRequest& request) override {
-    requests.push_back(request);
-    if (answers.empty()) return answer;
-    HttpResponse next = answers.front();
-    answers.pop_front();
-    return next;
-  }
-  std::vector<HttpRequest> requests;
-  std::deque<HttpResponse> answers;
-  HttpResponse answer;
-};
+using outpost::testing::ScriptedHttp;
 
 HttpResponse answered(int status, std::string body) {
-  return {classifyStatus(status), status, std::move(body), status / 100 == 2 ? "" : "HTTP error",
-          false};
+  return ScriptedHttp::answerText(status, std::move(body));
 }
 
 std::string unescape(const std::string& text) {
@@ -74,17 +62,17 @@ AwsTarget emulator() {
 
 TEST(EventDestinations, SnsPublishSendsOneSignedFormWithTheEventTypeAttribute) {
   ScriptedHttp http;
-  http.answer = answered(200,
-                         "<PublishResponse><PublishResult><MessageId>m-1</MessageId>"
-                         "</PublishResult></PublishResponse>");
+  http.setAnswer(answered(200,
+                          "<PublishResponse><PublishResult><MessageId>m-1</MessageId>"
+                          "</PublishResult></PublishResponse>"));
   SnsTopic topic(http, emulator(), "arn:aws:sns:eu-west-1:1:events");
   const PublishOutcome outcome = topic.publish({kCreated});
 
   EXPECT_EQ(outcome.request, CallClass::kSuccess);
   ASSERT_EQ(outcome.entries.size(), 1u);
   EXPECT_EQ(outcome.entries[0].call_class, CallClass::kSuccess);
-  ASSERT_EQ(http.requests.size(), 1u);
-  const HttpRequest& sent = http.requests[0];
+  ASSERT_EQ(http.requests().size(), 1u);
+  const HttpRequest sent = http.requests()[0];
   EXPECT_EQ(sent.method, "POST");
   EXPECT_EQ(sent.url, "http://127.0.0.1:4566/");
   EXPECT_EQ(sent.timeout_ms, 1234);
@@ -107,11 +95,11 @@ TEST(EventDestinations, SnsPublishSendsOneSignedFormWithTheEventTypeAttribute) {
 
 TEST(EventDestinations, SnsPublishBatchNumbersEntriesAndAddsFifoFields) {
   ScriptedHttp http;
-  http.answer = answered(
+  http.setAnswer(answered(
       200,
       "<PublishBatchResponse><PublishBatchResult><Successful><member><Id>0</Id><MessageId>a"
       "</MessageId></member><member><Id>1</Id><MessageId>b</MessageId></member></Successful>"
-      "<Failed/></PublishBatchResult></PublishBatchResponse>");
+      "<Failed/></PublishBatchResult></PublishBatchResponse>"));
   AwsTarget unsigned_target = emulator();
   unsigned_target.credentials.reset();
   SnsTopic topic(http, unsigned_target, "arn:aws:sns:eu-west-1:1:events.fifo");
@@ -120,8 +108,8 @@ TEST(EventDestinations, SnsPublishBatchNumbersEntriesAndAddsFifoFields) {
   ASSERT_EQ(outcome.entries.size(), 2u);
   EXPECT_EQ(outcome.entries[0].call_class, CallClass::kSuccess);
   EXPECT_EQ(outcome.entries[1].call_class, CallClass::kSuccess);
-  EXPECT_FALSE(http.requests[0].aws_sigv4);
-  auto fields = formFields(http.requests[0].body);
+  EXPECT_FALSE(http.requests()[0].aws_sigv4);
+  auto fields = formFields(http.requests()[0].body);
   EXPECT_EQ(fields["Action"], "PublishBatch");
   const std::string second = "PublishBatchRequestEntries.member.2.";
   EXPECT_EQ(fields["PublishBatchRequestEntries.member.1.Id"], "0");
@@ -135,14 +123,14 @@ TEST(EventDestinations, SnsPublishBatchNumbersEntriesAndAddsFifoFields) {
 
 TEST(EventDestinations, SnsBatchEntriesAreJudgedOneByOne) {
   ScriptedHttp http;
-  http.answer = answered(
+  http.setAnswer(answered(
       200,
       "<PublishBatchResponse><PublishBatchResult><Successful><member><Id>0</Id></member>"
       "</Successful><Failed><member><Id>1</Id><Code>InvalidParameter</Code><Message>bad "
       "&amp; wrong</Message><SenderFault>true</SenderFault></member><member><Id>2</Id>"
       "<Code>InternalError</Code><SenderFault>false</SenderFault></member><member><Id>3</Id>"
       "<Code>Throttling</Code><SenderFault>true</SenderFault></member></Failed>"
-      "</PublishBatchResult></PublishBatchResponse>");
+      "</PublishBatchResult></PublishBatchResponse>"));
   SnsTopic topic(http, emulator(), "arn:aws:sns:eu-west-1:1:events");
   const PublishOutcome outcome = topic.publish({kCreated, kShipped, kCreated, kShipped, kCreated});
 
@@ -181,7 +169,7 @@ TEST(EventDestinations, SnsWholeRequestErrorsAreClassifiedByStatusAndCode) {
   };
   for (const auto& c : cases) {
     ScriptedHttp http;
-    http.answer = c.answer;
+    http.setAnswer(c.answer);
     SnsTopic topic(http, emulator(), "arn:aws:sns:eu-west-1:1:events");
     const PublishOutcome outcome = topic.publish({kCreated});
     EXPECT_EQ(outcome.request, c.expected) << c.error;
@@ -193,7 +181,7 @@ TEST(EventDestinations, SnsWholeRequestErrorsAreClassifiedByStatusAndCode) {
 
 TEST(EventDestinations, SqsSendMessageUsesTheJsonProtocol) {
   ScriptedHttp http;
-  http.answer = answered(200, R"({"MessageId":"m-1","MD5OfMessageBody":"x"})");
+  http.setAnswer(answered(200, R"({"MessageId":"m-1","MD5OfMessageBody":"x"})"));
   AwsTarget aws = emulator();
   aws.endpoint_url.reset();  // the real service
   SqsQueue queue(http, aws, "https://sqs.eu-west-1.amazonaws.com/1/orders");
@@ -201,7 +189,7 @@ TEST(EventDestinations, SqsSendMessageUsesTheJsonProtocol) {
 
   EXPECT_EQ(outcome.request, CallClass::kSuccess);
   EXPECT_EQ(outcome.entries[0].call_class, CallClass::kSuccess);
-  const HttpRequest& sent = http.requests[0];
+  const HttpRequest sent = http.requests()[0];
   EXPECT_EQ(sent.url, "https://sqs.eu-west-1.amazonaws.com/");
   EXPECT_EQ(header(sent, "X-Amz-Target"), "AmazonSQS.SendMessage");
   EXPECT_EQ(header(sent, "Content-Type"), "application/x-amz-json-1.0");
@@ -215,14 +203,14 @@ TEST(EventDestinations, SqsSendMessageUsesTheJsonProtocol) {
 
 TEST(EventDestinations, SqsBatchCarriesFifoFieldsAndJudgesEntriesOneByOne) {
   ScriptedHttp http;
-  http.answer = answered(200, R"({"Successful":[{"Id":"1","MessageId":"m"}],
+  http.setAnswer(answered(200, R"({"Successful":[{"Id":"1","MessageId":"m"}],
                "Failed":[{"Id":"0","SenderFault":true,"Code":"InvalidParameterValue",
-                          "Message":"too big"}]})");
+                          "Message":"too big"}]})"));
   SqsQueue queue(http, emulator(), "http://q/1/orders.fifo");
   const PublishOutcome outcome = queue.publish({kCreated, kShipped});
 
-  EXPECT_EQ(header(http.requests[0], "X-Amz-Target"), "AmazonSQS.SendMessageBatch");
-  const json body = json::parse(http.requests[0].body);
+  EXPECT_EQ(header(http.requests()[0], "X-Amz-Target"), "AmazonSQS.SendMessageBatch");
+  const json body = json::parse(http.requests()[0].body);
   EXPECT_EQ(body["QueueUrl"], "http://q/1/orders.fifo");
   ASSERT_EQ(body["Entries"].size(), 2u);
   EXPECT_EQ(body["Entries"][1]["Id"], "1");
@@ -236,14 +224,14 @@ TEST(EventDestinations, SqsBatchCarriesFifoFieldsAndJudgesEntriesOneByOne) {
 
 TEST(EventDestinations, SqsErrorsAreClassifiedByStatusAndType) {
   ScriptedHttp http;
-  http.answer = answered(
+  http.setAnswer(answered(
       400,
-      R"({"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"The specified queue does not exist."})");
+      R"({"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"The specified queue does not exist."})"));
   SqsQueue queue(http, emulator(), "http://q/1/missing");
   PublishOutcome outcome = queue.publish({kCreated});
   EXPECT_EQ(outcome.request, CallClass::kPermanent);
   outcome = queue.publish({kCreated, kShipped});
-  EXPECT_EQ(http.requests.size(), 4u);              // the batch, then each message on its own
+  EXPECT_EQ(http.requests().size(), 4u);            // the batch, then each message on its own
   EXPECT_EQ(outcome.request, CallClass::kSuccess);  // answered, not an outage
   ASSERT_EQ(outcome.entries.size(), 2u);
   EXPECT_EQ(outcome.entries[0].call_class, CallClass::kPermanent);
@@ -251,11 +239,11 @@ TEST(EventDestinations, SqsErrorsAreClassifiedByStatusAndType) {
   EXPECT_EQ(outcome.entries[1].error,
             "sqs: QueueDoesNotExist: The specified queue does not exist. (HTTP 400)");
 
-  http.answer = answered(400, R"({"__type":"com.amazonaws.sqs#ThrottlingException"})");
+  http.setAnswer(answered(400, R"({"__type":"com.amazonaws.sqs#ThrottlingException"})"));
   EXPECT_EQ(queue.publish({kCreated}).request, CallClass::kRetriable);
-  http.answer = answered(200, "not json");
+  http.setAnswer(answered(200, "not json"));
   EXPECT_EQ(queue.publish({kCreated, kShipped}).request, CallClass::kRetriable);
-  http.answer = answered(200, R"({"Successful":[{"Id":"0"}]})");
+  http.setAnswer(answered(200, R"({"Successful":[{"Id":"0"}]})"));
   outcome = queue.publish({kCreated, kShipped});
   EXPECT_EQ(outcome.entries[0].call_class, CallClass::kSuccess);
   EXPECT_EQ(outcome.entries[1].call_class, CallClass::kRetriable);  // not in the answer
@@ -263,15 +251,16 @@ TEST(EventDestinations, SqsErrorsAreClassifiedByStatusAndType) {
 
 TEST(EventDestinations, ABatchRejectedAsAWholeIsTriedMessageByMessage) {
   ScriptedHttp http;
-  http.answers = {
-      answered(400, R"({"__type":"com.amazonaws.sqs#InvalidParameterValue","message":"bad"})"),
-      answered(200, R"({"MessageId":"m-1"})"),
-      answered(400, R"({"__type":"com.amazonaws.sqs#InvalidParameterValue","message":"bad"})")};
+  http.queue(
+      answered(400, R"({"__type":"com.amazonaws.sqs#InvalidParameterValue","message":"bad"})"));
+  http.queue(answered(200, R"({"MessageId":"m-1"})"));
+  http.queue(
+      answered(400, R"({"__type":"com.amazonaws.sqs#InvalidParameterValue","message":"bad"})"));
   SqsQueue queue(http, emulator(), "http://q/1/orders");
   const PublishOutcome outcome = queue.publish({kCreated, kShipped});
-  ASSERT_EQ(http.requests.size(), 3u);
-  EXPECT_EQ(header(http.requests[1], "X-Amz-Target"), "AmazonSQS.SendMessage");
-  EXPECT_EQ(json::parse(http.requests[2].body)["MessageBody"], kShipped.body);
+  ASSERT_EQ(http.requests().size(), 3u);
+  EXPECT_EQ(header(http.requests()[1], "X-Amz-Target"), "AmazonSQS.SendMessage");
+  EXPECT_EQ(json::parse(http.requests()[2].body)["MessageBody"], kShipped.body);
   EXPECT_EQ(outcome.request, CallClass::kSuccess);
   EXPECT_EQ(outcome.entries[0].call_class, CallClass::kSuccess);  // not charged for the other
   EXPECT_EQ(outcome.entries[1].call_class, CallClass::kPermanent);
@@ -279,16 +268,16 @@ TEST(EventDestinations, ABatchRejectedAsAWholeIsTriedMessageByMessage) {
 
 TEST(EventDestinations, ACancelledCallIsNoVerdictOnTheDestination) {
   ScriptedHttp http;
-  http.answer =
-      HttpResponse{CallClass::kRetriable, 0, "", "cancelled: the node is stopping", false, true};
+  http.setAnswer(
+      HttpResponse{CallClass::kRetriable, 0, "", "cancelled: the node is stopping", false, true});
   AwsTarget target = emulator();
   bool stopping = true;
   target.cancelled = [&] { return stopping; };
   SnsTopic topic(http, target, "arn:aws:sns:eu-west-1:1:events");
   const PublishOutcome outcome = topic.publish({kCreated, kShipped});
   EXPECT_TRUE(outcome.cancelled);
-  ASSERT_TRUE(http.requests[0].cancelled);
-  EXPECT_TRUE(http.requests[0].cancelled());  // the target's flag reaches the HTTP call
+  ASSERT_TRUE(http.requests()[0].cancelled);
+  EXPECT_TRUE(http.requests()[0].cancelled());  // the target's flag reaches the HTTP call
 }
 
 TEST(EventDestinations, ThrottlingAndTransientCodesAreRetriableWhateverTheStatus) {

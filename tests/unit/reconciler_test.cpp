@@ -20,13 +20,13 @@ class Reconciliation : public SagaFixture {
 
   // The delivery service reports `statuses` (delivery id -> status); others are 500.
   void deliveryStatuses(std::map<std::string, std::string> statuses) {
-    http_.respond = [statuses](const std::string&, const std::string& path) {
+    http_.setRespond([statuses](const std::string&, const std::string& path) {
       const std::string id = path.substr(std::string("/deliveries/").size());
       auto it = statuses.find(id);
-      if (it == statuses.end()) return ScriptedDelivery::answer(500, {});
-      if (it->second == "404") return ScriptedDelivery::answer(404, {});
-      return ScriptedDelivery::answer(200, {{"id", id}, {"status", it->second}});
-    };
+      if (it == statuses.end()) return ScriptedHttp::answer(500, {});
+      if (it->second == "404") return ScriptedHttp::answer(404, {});
+      return ScriptedHttp::answer(200, {{"id", id}, {"status", it->second}});
+    });
   }
 
   std::string orderWithDelivery(const std::string& delivery_id) {
@@ -140,7 +140,7 @@ TEST_F(Reconciliation, AnOpenBreakerMeansTheRunCouldNotWork) {
   const RunRecord record = run(reconciler);
   EXPECT_EQ(record.status, "FAILED");
   EXPECT_EQ(record.checked, 0);
-  EXPECT_TRUE(http_.calls.empty());
+  EXPECT_TRUE(http_.calls().empty());
   EXPECT_EQ(reconciler.lastStatus(), "FAILED");
 }
 
@@ -153,7 +153,7 @@ TEST_F(Reconciliation, ABreakerThatOpensMidRunEndsItDegraded) {
   EXPECT_EQ(record.status, "DEGRADED");
   EXPECT_EQ(record.checked, 1);
   EXPECT_EQ(record.failed, 4);
-  EXPECT_EQ(http_.calls.size(), 5u);  // nothing after the breaker opened
+  EXPECT_EQ(http_.calls().size(), 5u);  // nothing after the breaker opened
 }
 
 TEST_F(Reconciliation, StaleOrdersWithoutADeliveryAreFlaggedOnce) {
@@ -170,11 +170,11 @@ TEST_F(Reconciliation, StaleOrdersWithoutADeliveryAreFlaggedOnce) {
 
 TEST_F(Reconciliation, AStatusChangedSinceItWasReadIsNotOverwritten) {
   const std::string id = orderWithDelivery("dlv-5");
-  http_.respond = [&](const std::string&, const std::string&) {
+  http_.setRespond([&](const std::string&, const std::string&) {
     // Between the read and the write another writer moves the order on.
     setStatus(id, orders::kPendingShipment, orders::kDeliveryFailed);
-    return ScriptedDelivery::answer(200, {{"id", "dlv-5"}, {"status", "IN_TRANSIT"}});
-  };
+    return ScriptedHttp::answer(200, {{"id", "dlv-5"}, {"status", "IN_TRANSIT"}});
+  });
   auto reconciler = makeReconciler();
   run(reconciler);
   EXPECT_EQ(order(id).status, orders::kDeliveryFailed);
@@ -219,7 +219,7 @@ TEST_F(Reconciliation, OrdersBeingCancelledAreLeftToTheCompensation) {
   deliveryStatuses({{"dlv-c1", "CANCELLED"}});
   auto reconciler = makeReconciler();
   EXPECT_EQ(run(reconciler).checked, 0);
-  EXPECT_TRUE(http_.calls.empty());
+  EXPECT_TRUE(http_.calls().empty());
   EXPECT_EQ(order(id).status, orders::kPendingShipment);
 }
 
@@ -234,10 +234,10 @@ TEST_F(Reconciliation, ADeliveryCancelledElsewhereCompletesTheSagasCompensation)
 
 TEST_F(Reconciliation, AFlagIsNotPutOnAnOrderThatMovedMeanwhile) {
   const std::string id = orderWithDelivery("dlv-m");
-  http_.respond = [&](const std::string&, const std::string&) {
+  http_.setRespond([&](const std::string&, const std::string&) {
     setStatus(id, orders::kPendingShipment, orders::kCancelled);  // cancelled meanwhile
-    return ScriptedDelivery::answer(404, {});
-  };
+    return ScriptedHttp::answer(404, {});
+  });
   auto reconciler = makeReconciler();
   run(reconciler);
   EXPECT_FALSE(order(id).requires_manual_review);

@@ -18,49 +18,9 @@
 #include "store/store.h"
 #include "support/fake_clock.h"
 #include "support/node_process.h"
+#include "support/scripted_http.h"
 
 namespace outpost::testing {
-
-// Answers each request with `respond(method, path)`; records every request.
-class ScriptedDelivery final : public clients::HttpClient {
- public:
-  clients::HttpResponse send(const clients::HttpRequest& request) override {
-    const std::string path = request.url.substr(request.url.find("/deliveries"));
-    std::lock_guard lock(mutex_);
-    calls.push_back(request.method + " " + path);
-    return respond(request.method, path);
-  }
-
-  int count(const std::string& call) const {
-    std::lock_guard lock(mutex_);
-    return static_cast<int>(std::count(calls.begin(), calls.end(), call));
-  }
-
-  using Respond = std::function<clients::HttpResponse(const std::string&, const std::string&)>;
-  Respond respond = [](const std::string&, const std::string&) { return answer(500, "{}"); };
-  std::vector<std::string> calls;
-
-  static clients::HttpResponse answer(int status, const nlohmann::json& body) {
-    return {clients::classifyStatus(status), status, body.dump(),
-            status / 100 == 2 ? "" : "HTTP " + std::to_string(status), false};
-  }
-  // A service that holds delivery `id` for the order: POST /deliveries (a look-up by the
-  // order's key) answers with it, and every other call, such as its cancel, succeeds.
-  static Respond knowsDelivery(const std::string& id) {
-    return [id](const std::string& method, const std::string& path) {
-      if (method == "POST" && path == "/deliveries") {
-        return answer(201, {{"id", id}, {"status", "CREATED"}});
-      }
-      return answer(200, {{"id", id}, {"status", "CANCELLED"}});
-    };
-  }
-  static clients::HttpResponse refused() {
-    return {clients::CallClass::kRetriable, 0, "", "connection refused", false};
-  }
-
- private:
-  mutable std::mutex mutex_;
-};
 
 class SagaFixture : public ::testing::Test {
  protected:
@@ -160,7 +120,7 @@ class SagaFixture : public ::testing::Test {
   observability::Logger log_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<orders::OrderService> orders_;
-  ScriptedDelivery http_;
+  ScriptedHttp http_;
   clients::DeliveryClient client_{http_, "http://delivery.test", 3000};
 };
 
