@@ -204,7 +204,9 @@ int serve(const Config& config) {
       {config.checkout.reject_unavailable, config.product_service.recheck_interval_ms,
        [&runner] { runner.wake(kRecheckJob); }});
   if (delivery_client) {
-    orders.setAfterCommit([&](const std::string& id) { return delivery.attemptAfterCommit(id); });
+    // The attempt takes at most the delivery timeout, and a second for its writes.
+    orders.setAfterCommit([&](const std::string& id) { return delivery.attemptAfterCommit(id); },
+                          config.delivery_service.timeout_ms + 1000);
   }
 
   for (auto& [name, breaker] : breakers) {

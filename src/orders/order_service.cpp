@@ -158,7 +158,9 @@ Status OrderService::commitOrder(const Order& order, const AvailabilityVerdict& 
     insertOrder(connection, order);
     outbox::EventContext context{node_id_, now, random_};
     outbox::appendEvent(connection, {"ORDER_CREATED", order.id, event_data}, context);
-    jobs::scheduleJob(connection, {jobs::kInitiateDelivery, order.id, json::object(), now}, now);
+    jobs::scheduleJob(connection,
+                      {jobs::kInitiateDelivery, order.id, json::object(), now + attempt_window_ms_},
+                      now);
     if (order.requires_manual_review) {
       store::flagForReview(connection, order.id, store::kReviewAvailability, verdict.reason, now);
     }

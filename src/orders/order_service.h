@@ -46,8 +46,14 @@ class OrderService {
 
   OrderService(store::Store& store, const Clock& clock, Random& random, std::string node_id);
 
-  // Before the first create() only.
-  void setAfterCommit(AfterCommit after_commit) { after_commit_ = std::move(after_commit); }
+  // Before the first create() only. The order's delivery job is due for the background
+  // pass only `attempt_window_ms` after the commit, so that pass never races the attempt
+  // after commit for the same job (the attempt's answer would then lack the delivery id);
+  // after a crash the job is just that much later.
+  void setAfterCommit(AfterCommit after_commit, std::int64_t attempt_window_ms) {
+    after_commit_ = std::move(after_commit);
+    attempt_window_ms_ = attempt_window_ms;
+  }
   // nullptr: no product service configured, no check and no flag (zero infrastructure).
   void setAvailability(AvailabilityChecker* checker, AvailabilityPolicy policy) {
     availability_ = checker;
@@ -77,6 +83,7 @@ class OrderService {
   UlidGenerator ids_;
   idempotency::InFlightKeys in_flight_;
   AfterCommit after_commit_;
+  std::int64_t attempt_window_ms_ = 0;
   AvailabilityChecker* availability_ = nullptr;
   AvailabilityPolicy availability_policy_;
 };

@@ -104,7 +104,7 @@ class SagaFixture : public ::testing::Test {
   }
 
   void openBreaker() {
-    for (int i = 0; i < 5; ++i) {
+    for (int i = 0; i < 5 && breaker_.state() != resilience::BreakerState::kOpen; ++i) {
       auto permit = breaker_.tryAcquire();
       ASSERT_TRUE(permit);
       breaker_.record(*permit, resilience::CallResult::kFailure);
