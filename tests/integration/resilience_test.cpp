@@ -173,43 +173,6 @@ TEST_F(Resilience, DeliveryFlappingAndServerErrorsConverge) {
   for (const auto& id : ids) EXPECT_EQ(delivery.deliveriesPerOrder()[id], 1) << id;
 }
 
-TEST_F(Resilience, PermanentDeliveryRejectionCancelsTheOrderAndGoesToReview) {
-  FakeDeliveryService delivery;
-  delivery.setRejectAll(true);
-  auto env = fastRecovery();
-  env["OUTPOST_DELIVERY_SERVICE_URL"] = delivery.url();
-  start(env);
-  const std::string id = postOrder()["id"];
-  EXPECT_TRUE(eventually([&] { return getOrder(id)["requiresManualReview"] == true; }, seconds(5)));
-  const int calls = delivery.requestCount("/deliveries");
-  EXPECT_EQ(calls, 1);
-  EXPECT_EQ(openReviews(id), 1);
-  EXPECT_EQ(events(id, "DELIVERY_INITIATION_FAILED"), 1);
-  // The saga compensates: nothing to cancel at the delivery service, so the order goes.
-  const json order = getOrder(id);
-  EXPECT_EQ(order["status"], "CANCELLED") << order;
-  EXPECT_EQ(order["sagaState"], "COMPENSATED") << order;
-  EXPECT_EQ(events(id, "ORDER_CANCELLED"), 1);
-}
-
-TEST_F(Resilience, ExhaustedRetriesGoToReview) {
-  FakeDeliveryService delivery;
-  delivery.setFault(Fault::kServerError);
-  auto env = fastRecovery();
-  env["OUTPOST_DELIVERY_SERVICE_URL"] = delivery.url();
-  env["OUTPOST_DELIVERY_SERVICE_RETRY_MAX_ATTEMPTS"] = "3";
-  env["OUTPOST_DELIVERY_SERVICE_RETRY_MAX_DELAY_MS"] = "200";
-  env["OUTPOST_BREAKERS_DELIVERY_SERVICE_CONSECUTIVE_FAILURES"] = "100";
-  env["OUTPOST_BREAKERS_DELIVERY_SERVICE_VOLUME_THRESHOLD"] = "100";
-  start(env);
-  const std::string id = postOrder()["id"];
-  EXPECT_TRUE(
-      eventually([&] { return events(id, "DELIVERY_INITIATION_EXHAUSTED") == 1; }, seconds(10)));
-  EXPECT_EQ(events(id, "DELIVERY_INITIATION_FAILED"), 3);
-  EXPECT_EQ(getOrder(id)["requiresManualReview"], true);
-  EXPECT_EQ(openReviews(id), 1);
-}
-
 TEST_F(Resilience, WithoutADeliveryUrlJobsWaitSpendingNoAttempts) {
   start({});
   const std::string id = postOrder()["id"];

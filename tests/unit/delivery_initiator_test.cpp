@@ -103,7 +103,9 @@ TEST_F(DeliveryInitiation, AfterTheLastAttemptTheOrderGoesToReview) {
   }
   EXPECT_EQ(job(id).status, "FAILED");
   EXPECT_EQ(job(id).attempts, 3);
+  EXPECT_EQ(events(id, "DELIVERY_INITIATION_FAILED"), 3);
   EXPECT_EQ(events(id, "DELIVERY_INITIATION_EXHAUSTED"), 1);
+  EXPECT_TRUE(order(id).requires_manual_review);
   EXPECT_EQ(openReviews(id, store::kReviewDelivery), 1);
   EXPECT_EQ(http_.count("POST /deliveries"), 3);
 }
@@ -115,9 +117,13 @@ TEST_F(DeliveryInitiation, APermanentRejectionCancelsTheOrderAtOnce) {
   const std::string id = newOrder();
   auto delivery = initiator(&client_);
   delivery.runPass(kKeepGoing);
+  // The saga compensates: nothing to cancel at the delivery service, so the order goes.
   EXPECT_EQ(order(id).status, orders::kCancelled);
+  EXPECT_EQ(order(id).saga_state, store::kSagaCompensated);
+  EXPECT_EQ(events(id, "ORDER_CANCELLED"), 1);
   EXPECT_EQ(job(id).status, "FAILED");
   EXPECT_EQ(openReviews(id, store::kReviewDelivery), 1);
+  EXPECT_EQ(events(id, "DELIVERY_INITIATION_FAILED"), 1);
   EXPECT_EQ(events(id, "DELIVERY_INITIATION_EXHAUSTED"), 0);
   EXPECT_EQ(http_.count("POST /deliveries"), 1);
 }
