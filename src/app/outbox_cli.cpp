@@ -78,7 +78,10 @@ int runOutboxCommand(const Config& config, const std::vector<std::string>& posit
   if (access(config.database.c_str(), F_OK) != 0) {
     return fail("no database at " + config.database + " (set database or --config)", 1);
   }
-  auto store = store::Store::open({config.database, config.database_busy_timeout_ms});
+  // Listing only reads: it never creates or migrates the file.
+  const store::StoreOptions options_for_file{config.database, config.database_busy_timeout_ms};
+  auto store = action == "list" ? store::Store::openReadOnly(options_for_file)
+                                : store::Store::open(options_for_file);
   if (!store) return fail("cannot open " + config.database + ": " + store.error().message, 1);
   SystemClock clock;
   outbox::OutboxAdmin admin(**store, clock);

@@ -98,11 +98,9 @@ int runStatusCommand(const Config& config, const std::vector<std::string>& posit
                                               true, false, false};
   const int latest = store::latestSchemaVersion(store::embeddedMigrations());
   const auto file = readFile(connection_options, latest);
-  if (file && file->schema_version < latest) {
-    return fail("the file is at schema version " + std::to_string(file->schema_version) +
-                    ", this outpost reads " + std::to_string(latest) +
-                    ": run 'outpost migrate' (or start the node) first",
-                1);
+  if (file) {
+    if (auto mismatch = store::schemaMismatch(file->schema_version, latest))
+      return fail(*mismatch, 1);
   }
   const auto figures = figuresFrom(config, file);
   if (options.contains("--json")) {

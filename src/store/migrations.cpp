@@ -45,6 +45,17 @@ int latestSchemaVersion(const std::vector<Migration>& migrations) {
   return latest;
 }
 
+std::optional<std::string> schemaMismatch(int version, int latest) {
+  if (version == latest) return std::nullopt;
+  if (version > latest) {
+    return "the file is at schema version " + std::to_string(version) +
+           ", newer than this outpost understands (" + std::to_string(latest) +
+           "); upgrade outpost";
+  }
+  return "the file is at schema version " + std::to_string(version) + ", this outpost reads " +
+         std::to_string(latest) + ": run 'outpost migrate' (or start the node) first";
+}
+
 Result<int> currentSchemaVersion(Connection& connection) {
   return guard([&] { return readVersion(connection); });
 }

@@ -2,6 +2,7 @@
 // in order, each inside its own transaction with its row in schema_migrations.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,5 +36,9 @@ Result<MigrationReport> migrate(Connection& connection, const std::vector<Migrat
 Result<int> currentSchemaVersion(Connection& connection);
 
 int latestSchemaVersion(const std::vector<Migration>& migrations);
+
+// Why a file at `version` cannot be read by a binary whose schema is at `latest`, or
+// nullopt when it can (the versions are equal).
+std::optional<std::string> schemaMismatch(int version, int latest);
 
 }  // namespace outpost::store

@@ -39,10 +39,24 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   return std::unique_ptr<Store>(new Store(options, std::move(*writer), report->to_version));
 }
 
+Result<std::unique_ptr<Store>> Store::openReadOnly(const StoreOptions& options) {
+  auto reader = openConnection(readerOptions(options));
+  if (!reader) return reader.error();
+  auto version = currentSchemaVersion(**reader);
+  if (!version) return version.error();
+  if (auto mismatch = schemaMismatch(*version, latestSchemaVersion(embeddedMigrations()))) {
+    return Error::invalidArgument(*mismatch);
+  }
+  std::unique_ptr<Store> store(new Store(options, nullptr, *version));
+  store->releaseReader(std::move(*reader));
+  return store;
+}
+
 Store::Store(StoreOptions options, std::unique_ptr<Connection> writer, int schema_version)
     : options_(std::move(options)),
       writer_connection_(std::move(writer)),
       schema_version_(schema_version) {
+  if (writer_connection_ == nullptr) return;
   sqlite3_wal_hook(writer_connection_->db().getHandle(), &Store::onWalCommit, this);
   writer_thread_ = std::thread([this] { writerLoop(); });
   checkpointer_thread_ = std::thread([this] { checkpointerLoop(); });
@@ -82,6 +96,9 @@ Error Store::settle(const resilience::Permit& permit, const std::optional<Error>
 }
 
 Status Store::write(WriteWork work) {
+  if (writer_connection_ == nullptr) {
+    return Error::invalidArgument("the database was opened read-only");
+  }
   auto permit = admit();
   if (!permit) return permit.error();
   std::future<Status> committed;

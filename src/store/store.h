@@ -46,6 +46,10 @@ class Store {
 
   // Opens the file, applies migrations and starts the writer and checkpointer threads.
   static Result<std::unique_ptr<Store>> open(const StoreOptions& options);
+  // For commands that only read: the file must exist and be at this binary's schema
+  // version (kInvalidArgument saying to run 'outpost migrate' otherwise). Nothing is
+  // created, migrated or written: write() fails with kInvalidArgument.
+  static Result<std::unique_ptr<Store>> openReadOnly(const StoreOptions& options);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -85,6 +89,7 @@ class Store {
     std::promise<Status> done;
   };
 
+  // Without a writer connection the store is read-only and starts no threads.
   Store(StoreOptions options, std::unique_ptr<Connection> writer, int schema_version);
 
   // The breaker's permit for one call (an empty permit without a breaker).

@@ -386,8 +386,22 @@ TEST(MonitoringStatus, AFileNotYetMigratedIsNamedNotMisread) {
   EXPECT_EQ(status.exit_status, 1);
   EXPECT_NE(status.output.find("schema version 5"), std::string::npos) << status.output;
   EXPECT_NE(status.output.find("run 'outpost migrate'"), std::string::npos) << status.output;
+  // The listing commands only read too: they name the version and change nothing.
+  for (const std::vector<std::string>& listing :
+       {std::vector<std::string>{"outbox", "list"}, std::vector<std::string>{"review", "list"}}) {
+    const RunResult listed = runOutpost(listing, {{"OUTPOST_DATABASE", dir.file("old.db")}});
+    EXPECT_EQ(listed.exit_status, 1) << listing[0];
+    EXPECT_NE(listed.output.find("schema version 5"), std::string::npos) << listed.output;
+    EXPECT_NE(listed.output.find("run 'outpost migrate'"), std::string::npos) << listed.output;
+  }
+  {
+    SQLite::Database db(dir.file("old.db"), SQLite::OPEN_READONLY);
+    EXPECT_EQ(db.execAndGet("SELECT MAX(version) FROM schema_migrations").getInt(), 5);
+  }
   ASSERT_EQ(runOutpost({"migrate"}, {{"OUTPOST_DATABASE", dir.file("old.db")}}).exit_status, 0);
   EXPECT_EQ(runOutpost({"status"}, {{"OUTPOST_DATABASE", dir.file("old.db")}}).exit_status, 0);
+  EXPECT_EQ(runOutpost({"outbox", "list"}, {{"OUTPOST_DATABASE", dir.file("old.db")}}).exit_status,
+            0);
 }
 
 }  // namespace

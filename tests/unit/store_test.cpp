@@ -3,6 +3,7 @@
 #include <SQLiteCpp/Database.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "store/migrations.h"
@@ -88,6 +89,47 @@ TEST(Migrations, AFailingMigrationLeavesNothingBehind) {
   auto& db = (*connection)->db();
   EXPECT_EQ(db.execAndGet("SELECT MAX(version) FROM schema_migrations").getInt(), 1);
   EXPECT_FALSE(db.tableExists("b"));
+}
+
+TEST(Store, AReadOnlyStoreReadsAndNeitherWritesNorCreatesNorMigrates) {
+  TempDir dir;
+  EXPECT_FALSE(store::Store::openReadOnly({dir.file("missing.db"), 2000}));
+  EXPECT_FALSE(std::filesystem::exists(dir.file("missing.db")));
+  {
+    auto writable = store::Store::open({dir.file("s.db"), 2000});
+    ASSERT_TRUE(writable);
+    ASSERT_TRUE((*writable)->write([](Connection& c) {
+      c.exec("CREATE TABLE t (x INTEGER)");
+      c.exec("INSERT INTO t VALUES (7)");
+      return okStatus();
+    }));
+  }
+  auto reader = store::Store::openReadOnly({dir.file("s.db"), 2000});
+  ASSERT_TRUE(reader) << reader.error().message;
+  auto value =
+      (*reader)->read([](Connection& c) { return c.db().execAndGet("SELECT x FROM t").getInt(); });
+  ASSERT_TRUE(value);
+  EXPECT_EQ(*value, 7);
+  const Status written = (*reader)->write([](Connection& c) {
+    c.exec("INSERT INTO t VALUES (8)");
+    return okStatus();
+  });
+  ASSERT_FALSE(written);
+  EXPECT_EQ(written.error().kind, ErrorKind::kInvalidArgument);
+}
+
+TEST(Store, AReadOnlyStoreRefusesAFileAtAnotherSchemaVersion) {
+  TempDir dir;
+  {
+    auto connection = openConnection({dir.file("old.db"), 2000});
+    ASSERT_TRUE(connection);
+    std::vector<Migration> first_only = {embeddedMigrations().front()};
+    ASSERT_TRUE(migrate(**connection, first_only, 0));
+  }
+  auto reader = store::Store::openReadOnly({dir.file("old.db"), 2000});
+  ASSERT_FALSE(reader);
+  EXPECT_NE(reader.error().message.find("run 'outpost migrate'"), std::string::npos)
+      << reader.error().message;
 }
 
 TEST(Store, ConcurrentWritesAreAllCommitted) {
