@@ -274,22 +274,19 @@ int serve(const Config& config) {
 
   resumeSagas(**store, clock, log);
   const auto gather_figures = [&] {
-    observability::ReliabilityFigures figures;
+    observability::FigureInputs inputs;
     // The read first: it may be the database breaker's trial, which closes it, and the
     // states must say so rather than HALF_OPEN beside an available database.
-    auto stored =
+    inputs.stored =
         (*store)->read([](store::Connection& c) { return observability::readStoredFigures(c); });
     for (const auto& [name, breaker] : breakers) {
-      figures.circuit_breaker_states[name] = resilience::toString(breaker->state());
+      inputs.breaker_states[name] = resilience::toString(breaker->state());
     }
-    figures.database_available = static_cast<bool>(stored);
-    if (stored) figures.stored = *stored;
-    figures.reconciliation_status =
-        reconciler
-            ? reconciler->lastStatus(stored ? stored->last_reconciliation_status : std::nullopt)
-            : observability::kHealthy;
-    figures.services = observability::configuredServices(config);
-    return figures;
+    const auto stored_status =
+        inputs.stored ? inputs.stored->last_reconciliation_status : std::nullopt;
+    inputs.reconciliation_status =
+        reconciler ? reconciler->lastStatus(stored_status) : observability::kHealthy;
+    return observability::assembleFigures(config, inputs);
   };
   alerts::AlertChecker alert_checker(
       {**store,

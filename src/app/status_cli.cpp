@@ -42,22 +42,10 @@ Result<FileSnapshot> readFile(const store::ConnectionOptions& connection_options
 
 observability::ReliabilityFigures figuresFrom(const Config& config,
                                               const Result<FileSnapshot>& file) {
-  observability::ReliabilityFigures figures;
-  figures.database_available = static_cast<bool>(file);
-  for (const auto& [name, settings] : config.breakers) {
-    figures.circuit_breaker_states[name] = "CLOSED";  // until the file says otherwise
-  }
-  if (file) {
-    figures.stored = file->figures;
-    for (const auto& [name, state] : file->figures.stored_breaker_states) {
-      figures.circuit_breaker_states[name] = state;
-    }
-    figures.reconciliation_status =
-        file->figures.last_reconciliation_status.value_or(observability::kHealthy);
-    for (const auto& alert : file->alerts) figures.alerts.push_back(alerts::alertJson(alert));
-  }
-  figures.services = observability::configuredServices(config);
-  return figures;
+  if (!file) return observability::assembleFigures(config, {file.error(), {}, std::nullopt, {}});
+  std::vector<nlohmann::json> alerts;
+  for (const auto& alert : file->alerts) alerts.push_back(alerts::alertJson(alert));
+  return observability::assembleFigures(config, {file->figures, {}, std::nullopt, alerts});
 }
 
 void printText(const Config& config, const observability::ReliabilityFigures& figures,

@@ -35,6 +35,27 @@ StoredFigures readStoredFigures(store::Connection& connection) {
   return figures;
 }
 
+ReliabilityFigures assembleFigures(const Config& config, const FigureInputs& inputs) {
+  ReliabilityFigures figures;
+  figures.database_available = static_cast<bool>(inputs.stored);
+  if (inputs.stored) figures.stored = *inputs.stored;
+  for (const auto& [name, settings] : config.breakers) {
+    std::string state = "CLOSED";
+    if (auto live = inputs.breaker_states.find(name); live != inputs.breaker_states.end()) {
+      state = live->second;
+    } else if (auto stored = figures.stored.stored_breaker_states.find(name);
+               stored != figures.stored.stored_breaker_states.end()) {
+      state = stored->second;
+    }
+    figures.circuit_breaker_states[name] = state;
+  }
+  figures.reconciliation_status = inputs.reconciliation_status.value_or(
+      figures.stored.last_reconciliation_status.value_or(kHealthy));
+  figures.services = configuredServices(config);
+  figures.alerts = inputs.alerts;
+  return figures;
+}
+
 std::map<std::string, std::string> configuredServices(const Config& config) {
   const auto state = [](bool configured) { return configured ? "configured" : "not configured"; };
   return {{"delivery-service", state(config.delivery_service.url.has_value())},

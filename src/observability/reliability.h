@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "outpost/config.h"
+#include "outpost/result.h"
 #include "store/connection.h"
 
 namespace outpost::observability {
@@ -42,6 +43,22 @@ struct ReliabilityFigures {
   std::map<std::string, std::string> services;  // name -> "configured" / "not configured"
   std::vector<nlohmann::json> alerts;           // the active alerts
 };
+
+// What the figures are made of, wherever they are gathered: the running node's /health,
+// /metrics and alert checks, or `outpost status` on the file alone.
+struct FigureInputs {
+  Result<StoredFigures> stored = Error::unavailable("not read");  // the file's figures
+  // The breakers' own states (a running node knows them); a breaker missing here shows
+  // the state stored in the file, else CLOSED.
+  std::map<std::string, std::string> breaker_states;
+  // The reconciliation job's own view, when it runs; else the file's last run, else
+  // HEALTHY.
+  std::optional<std::string> reconciliation_status;
+  std::vector<nlohmann::json> alerts;
+};
+
+// The one assembly of the figures, for every configured breaker and service.
+ReliabilityFigures assembleFigures(const Config& config, const FigureInputs& inputs);
 
 // delivery-service, product-service, events -> "configured" / "not configured" (SPEC §2).
 std::map<std::string, std::string> configuredServices(const Config& config);
