@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "app/outbox_cli.h"
@@ -187,6 +188,46 @@ int runBackup(const Config& config, const std::string& destination) {
   return 0;
 }
 
+// Every command: its name, its --help, whether it takes options beyond --config, how
+// many plain arguments it wants (-1: it checks its own) and what runs it.
+struct Command {
+  std::string_view name;
+  void (*print_help)();
+  bool takes_options;
+  int positional;
+  int (*run)(const Config& config, const Arguments& args);
+};
+
+const Command kCommands[] = {
+    {"serve", printServeHelp, false, 0,
+     [](const Config& config, const Arguments&) { return app::serve(config); }},
+    {"migrate", [] { std::fputs(kMigrateHelp, stdout); }, false, 0,
+     [](const Config& config, const Arguments&) { return runMigrate(config); }},
+    {"backup", [] { std::fputs(kBackupHelp, stdout); }, false, 1,
+     [](const Config& config, const Arguments& args) {
+       return runBackup(config, args.positional[0]);
+     }},
+    {"status", [] { std::fputs(app::kStatusHelp, stdout); }, true, -1,
+     [](const Config& config, const Arguments& args) {
+       return app::runStatusCommand(config, args.positional, args.options);
+     }},
+    {"outbox", [] { std::fputs(app::kOutboxHelp, stdout); }, true, -1,
+     [](const Config& config, const Arguments& args) {
+       return app::runOutboxCommand(config, args.positional, args.options);
+     }},
+    {"review", [] { std::fputs(app::kReviewHelp, stdout); }, true, -1,
+     [](const Config& config, const Arguments& args) {
+       return app::runReviewCommand(config, args.positional, args.options);
+     }},
+};
+
+const Command* findCommand(std::string_view name) {
+  for (const auto& command : kCommands) {
+    if (command.name == name) return &command;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 int runCli(int argc, char** argv) {
@@ -201,42 +242,25 @@ int runCli(int argc, char** argv) {
     std::fputs(kMainHelp, args->command.empty() && !args->help ? stderr : stdout);
     return args->command.empty() && !args->help ? 2 : 0;
   }
-  const std::string& command = args->command;
-  if (command != "serve" && command != "migrate" && command != "backup" && command != "outbox" &&
-      command != "review" && command != "status") {
-    return usageError("unknown command '" + command + "'");
-  }
+  const Command* command = findCommand(args->command);
+  if (command == nullptr) return usageError("unknown command '" + args->command + "'");
   if (args->help) {
-    if (command == "serve") printServeHelp();
-    if (command == "migrate") std::fputs(kMigrateHelp, stdout);
-    if (command == "backup") std::fputs(kBackupHelp, stdout);
-    if (command == "outbox") std::fputs(app::kOutboxHelp, stdout);
-    if (command == "review") std::fputs(app::kReviewHelp, stdout);
-    if (command == "status") std::fputs(app::kStatusHelp, stdout);
+    command->print_help();
     return 0;
   }
-  const bool takes_options = command == "outbox" || command == "review" || command == "status";
-  if (!args->options.empty() && !takes_options) {
+  if (!args->options.empty() && !command->takes_options) {
     return usageError(args->options.begin()->first +
                       " is an option of 'outbox', 'review' and 'status' only");
   }
-  if (takes_options) {
-    auto config = loadConfigOrReport(*args);
-    if (!config) return 2;
-    if (command == "review") return app::runReviewCommand(*config, args->positional, args->options);
-    if (command == "status") return app::runStatusCommand(*config, args->positional, args->options);
-    return app::runOutboxCommand(*config, args->positional, args->options);
-  }
-  const std::size_t wanted_positional = command == "backup" ? 1 : 0;
-  if (args->positional.size() != wanted_positional) {
-    return usageError(command == "backup" ? "backup needs one destination FILE"
-                                          : "unexpected argument '" + args->positional[0] + "'");
+  if (command->positional >= 0 &&
+      args->positional.size() != static_cast<std::size_t>(command->positional)) {
+    return usageError(command->positional == 1
+                          ? std::string(command->name) + " needs one destination FILE"
+                          : "unexpected argument '" + args->positional[0] + "'");
   }
   auto config = loadConfigOrReport(*args);
   if (!config) return 2;
-  if (command == "serve") return app::serve(*config);
-  if (command == "migrate") return runMigrate(*config);
-  return runBackup(*config, args->positional[0]);
+  return command->run(*config, *args);
 }
 
 }  // namespace outpost

@@ -209,6 +209,23 @@ int serve(const Config& config) {
                           config.delivery_service.timeout_ms + 1000);
   }
 
+  // What the node does when a breaker closes again: its dependency is back, so the work
+  // waiting on it goes now instead of waiting out its backoff (SPEC §4.1 fix).
+  const std::map<std::string, std::function<void()>> on_recovery = {
+      {"delivery-service",
+       [&] {
+         delivery.bringRetriesForward();
+         compensator.bringRetriesForward();
+         runner.wake(kDeliveryJob);
+         runner.wake(kCompensationJob);
+       }},
+      {"product-service",
+       [&] {
+         if (recheck) recheck->bringRetriesForward();
+         runner.wake(kRecheckJob);
+       }},
+      {"events", [&] { runner.wake(kRelayJob); }},
+  };
   for (auto& [name, breaker] : breakers) {
     breaker->setListener([&, name = name](const resilience::BreakerTransition& t) {
       metrics.breakerTransition(t.name, resilience::toString(t.to));
@@ -221,16 +238,10 @@ int serve(const Config& config) {
           return okStatus();
         });
       }
-      if (name == "delivery-service" && t.to == resilience::BreakerState::kClosed) {
-        delivery.bringRetriesForward();
-        compensator.bringRetriesForward();
-        runner.wake(kDeliveryJob);
-        runner.wake(kCompensationJob);
+      auto reaction = on_recovery.find(name);
+      if (t.to == resilience::BreakerState::kClosed && reaction != on_recovery.end()) {
+        reaction->second();
       }
-      if (name == "product-service" && t.to == resilience::BreakerState::kClosed) {
-        runner.wake(kRecheckJob);
-      }
-      if (name == "events" && t.to == resilience::BreakerState::kClosed) runner.wake(kRelayJob);
     });
   }
 

@@ -22,6 +22,8 @@ std::chrono::milliseconds AvailabilityRechecker::runPass(
   return jobs_.runPass(stop_requested);
 }
 
+void AvailabilityRechecker::bringRetriesForward() { jobs_.bringForward(); }
+
 bool AvailabilityRechecker::recheck(const jobs::JobRow& job) {
   auto order =
       deps_.store.read([&](store::Connection& c) { return findOrder(c, job.aggregate_id, false); });

@@ -38,6 +38,8 @@ class AvailabilityRechecker final : public jobs::BackgroundJob {
 
   // One pass over the due re-checks (jobs::DurableJobs).
   std::chrono::milliseconds runPass(const jobs::StopRequested& stop_requested) override;
+  // The product service is back: every waiting re-check is due now.
+  void bringRetriesForward();
 
  private:
   // False when the product service could not answer (the job waits for the next pass).
