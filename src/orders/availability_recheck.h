@@ -35,6 +35,9 @@ struct RecheckDependencies {
 class AvailabilityRechecker final : public jobs::BackgroundJob {
  public:
   explicit AvailabilityRechecker(RecheckDependencies deps);
+  // Its job loop calls back into it: it stays where it was made.
+  AvailabilityRechecker(const AvailabilityRechecker&) = delete;
+  AvailabilityRechecker& operator=(const AvailabilityRechecker&) = delete;
 
   // One pass over the due re-checks (jobs::DurableJobs).
   std::chrono::milliseconds runPass(const jobs::StopRequested& stop_requested) override;

@@ -64,6 +64,9 @@ struct CompensatorDependencies {
 class Compensator final : public jobs::BackgroundJob {
  public:
   explicit Compensator(CompensatorDependencies deps);
+  // Its job loop calls back into it: it stays where it was made.
+  Compensator(const Compensator&) = delete;
+  Compensator& operator=(const Compensator&) = delete;
 
   // POST /v1/orders/{id}/cancel: begins compensation and makes one attempt at once
   // (bounded by the delivery timeout); the rest happens in the background. Returns what

@@ -47,6 +47,9 @@ struct DeliveryDependencies {
 class DeliveryInitiator final : public jobs::BackgroundJob {
  public:
   explicit DeliveryInitiator(DeliveryDependencies deps);
+  // Its job loop calls back into it: it stays where it was made.
+  DeliveryInitiator(const DeliveryInitiator&) = delete;
+  DeliveryInitiator& operator=(const DeliveryInitiator&) = delete;
 
   // The one attempt after POST /v1/orders committed; the delivery id on success. A
   // success also updates the stored idempotent response, which is this answer.
