@@ -15,6 +15,7 @@ layers=(
   "store"
   "idempotency"
   "clients observability"
+  "node"
   "jobs"
   "outbox"
   "orders"

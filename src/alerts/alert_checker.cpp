@@ -11,7 +11,7 @@ AlertChecker::AlertChecker(AlertCheckerDependencies deps) : deps_(std::move(deps
 
 Status AlertChecker::loadOnce() {
   if (loaded_) return okStatus();
-  auto stored = deps_.store.read([](store::Connection& c) { return loadActiveAlerts(c); });
+  auto stored = deps_.node.store.read([](store::Connection& c) { return loadActiveAlerts(c); });
   if (!stored) return stored.error();
   std::lock_guard lock(mutex_);
   for (auto& alert : *stored) active_[alert.name] = std::move(alert);
@@ -37,11 +37,11 @@ std::chrono::milliseconds AlertChecker::runPass(const jobs::StopRequested&) {
     }
   }
   if (changes.empty()) return next_check;
-  const std::int64_t now = deps_.clock.wallMillis();
+  const std::int64_t now = deps_.node.clock.wallMillis();
   auto written = record(changes, now);
   if (!written) {
     if (!failing_) {
-      deps_.log.error("cannot record an alert change; trying again at the next check",
+      deps_.node.log.error("cannot record an alert change; trying again at the next check",
                       {{"error", written.error().message}});
     }
     failing_ = true;
@@ -64,8 +64,8 @@ std::chrono::milliseconds AlertChecker::runPass(const jobs::StopRequested&) {
 }
 
 Status AlertChecker::record(const std::vector<Change>& changes, std::int64_t now) {
-  return deps_.store.write([&](store::Connection& c) {
-    const outbox::EventContext context{deps_.node_id, now, deps_.random};
+  return deps_.node.store.write([&](store::Connection& c) {
+    const outbox::EventContext context{deps_.node.node_id, now, deps_.node.random};
     for (const auto& change : changes) {
       if (change.raised) {
         saveRaisedAlert(c, {change.alert, change.details, now});
@@ -76,7 +76,7 @@ Status AlertChecker::record(const std::vector<Change>& changes, std::int64_t now
                          {"state", change.raised ? "RAISED" : "CLEARED"},
                          {"details", change.details},
                          {"at", formatTimestamp(now)},
-                         {"nodeId", deps_.node_id}};
+                         {"nodeId", deps_.node.node_id}};
       outbox::appendEvent(c, {change.raised ? kAlertRaised : kAlertCleared, change.alert, body},
                           context);
       if (deps_.webhook_configured) queueWebhookCall(c, body, now);
@@ -89,9 +89,9 @@ void AlertChecker::announce(const std::vector<Change>& changes) {
   for (const auto& change : changes) {
     const json fields = {{"alert", change.alert}, {"details", change.details}};
     if (change.raised) {
-      deps_.log.warn("alert raised", fields);
+      deps_.node.log.warn("alert raised", fields);
     } else {
-      deps_.log.info("alert cleared", fields);
+      deps_.node.log.info("alert cleared", fields);
     }
   }
 }

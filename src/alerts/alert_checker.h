@@ -18,6 +18,7 @@
 #include "alerts/alert_rules.h"
 #include "alerts/alert_store.h"
 #include "jobs/background_job.h"
+#include "node/context.h"
 #include "observability/logger.h"
 #include "observability/reliability.h"
 #include "outpost/clock.h"
@@ -30,14 +31,10 @@ inline constexpr const char* kAlertRaised = "ALERT_RAISED";
 inline constexpr const char* kAlertCleared = "ALERT_CLEARED";
 
 struct AlertCheckerDependencies {
-  store::Store& store;
-  const Clock& clock;
-  Random& random;
+  const node::Context& node;
   Thresholds thresholds;
   std::int64_t check_interval_ms = 60000;
-  std::string node_id;
   bool webhook_configured = false;
-  observability::Logger& log;
   // The figures to check (their `alerts` are not read).
   std::function<observability::ReliabilityFigures()> figures;
   // Called after a change that queued a webhook call.

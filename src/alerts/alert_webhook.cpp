@@ -17,11 +17,11 @@ using std::chrono::milliseconds;
 
 milliseconds AlertWebhook::runPass(const jobs::StopRequested& stop_requested) {
   while (!stop_requested()) {
-    auto next = deps_.store.read([](store::Connection& c) { return oldestWebhookCall(c); });
+    auto next = deps_.node.store.read([](store::Connection& c) { return oldestWebhookCall(c); });
     if (!next) return kStoreDownDelay;
     if (!*next) return kIdleDelay;
     const WebhookCall call = **next;
-    const std::int64_t now = deps_.clock.wallMillis();
+    const std::int64_t now = deps_.node.clock.wallMillis();
     if (call.next_attempt_at > now) return milliseconds(call.next_attempt_at - now);
 
     clients::HttpRequest request;
@@ -38,9 +38,9 @@ milliseconds AlertWebhook::runPass(const jobs::StopRequested& stop_requested) {
     const bool give_up = !done && (answer.call_class == clients::CallClass::kPermanent ||
                                    attempts >= kMaxWebhookAttempts);
     const std::int64_t retry_at =
-        deps_.clock.wallMillis() +
-        resilience::backoffDelayMs(kWebhookBackoff, attempts, deps_.random);
-    auto written = deps_.store.write([&](store::Connection& c) {
+        deps_.node.clock.wallMillis() +
+        resilience::backoffDelayMs(kWebhookBackoff, attempts, deps_.node.random);
+    auto written = deps_.node.store.write([&](store::Connection& c) {
       if (done || give_up) {
         deleteWebhookCall(c, call.id);
       } else {
@@ -52,11 +52,11 @@ milliseconds AlertWebhook::runPass(const jobs::StopRequested& stop_requested) {
     if (done) continue;
     const nlohmann::json fields = {{"attempts", attempts}, {"error", answer.error}};
     if (give_up) {
-      deps_.log.error("alert webhook call given up; the alert is still in the outbox", fields);
+      deps_.node.log.error("alert webhook call given up; the alert is still in the outbox", fields);
       continue;
     }
-    deps_.log.warn("alert webhook call failed; retrying", fields);
-    return milliseconds(std::max<std::int64_t>(retry_at - deps_.clock.wallMillis(), 1));
+    deps_.node.log.warn("alert webhook call failed; retrying", fields);
+    return milliseconds(std::max<std::int64_t>(retry_at - deps_.node.clock.wallMillis(), 1));
   }
   return kIdleDelay;
 }

@@ -14,6 +14,7 @@
 
 #include "clients/http_client.h"
 #include "jobs/background_job.h"
+#include "node/context.h"
 #include "observability/logger.h"
 #include "outpost/clock.h"
 #include "resilience/backoff.h"
@@ -26,12 +27,9 @@ inline constexpr resilience::BackoffPolicy kWebhookBackoff{1000, 300000};
 inline constexpr std::int64_t kWebhookTimeoutMs = 5000;
 
 struct AlertWebhookDependencies {
-  store::Store& store;
-  const Clock& clock;
-  Random& random;
+  const node::Context& node;
   clients::HttpClient& http;
   std::string url;
-  observability::Logger& log;
 };
 
 class AlertWebhook final : public jobs::BackgroundJob {

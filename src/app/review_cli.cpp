@@ -92,8 +92,11 @@ int runReviewCommand(const Config& config, const std::vector<std::string>& posit
   if (!store) return fail("cannot open " + config.database + ": " + store.error().message, 1);
   SystemClock clock;
   SystemRandom random;
+  observability::Logger log(clock);
+  observability::Metrics metrics;
+  const node::Context context{**store, clock, random, log, metrics, config.node_id};
   // No hooks: a running node's compensation and delivery jobs pick the work up.
-  review::ReviewService reviews(**store, clock, random, config.node_id, {});
+  review::ReviewService reviews(context, {});
   if (action == "list") return list(reviews, options);
   return resolve(reviews, positional[1], options);
 }

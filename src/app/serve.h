@@ -1,5 +1,5 @@
-// The composition root: builds every object of a running node, owns them, and tears
-// them down in order on SIGTERM/SIGINT.
+// outpost serve: the process around the node (app/node.h): signals blocked for every
+// thread, SIGPIPE and SIGXFSZ ignored, then the node runs until SIGTERM or SIGINT.
 #pragma once
 
 #include "outpost/config.h"

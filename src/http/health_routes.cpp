@@ -17,7 +17,7 @@ void HttpServer::routeHealth() {
     response.set_content(R"({"status":"ok"})", kJsonContentType);
   });
   server_.Get("/readyz", [this](const httplib::Request&, httplib::Response& response) {
-    auto& store = deps_.store;
+    auto& store = deps_.node.store;
     if (store.schemaVersion() < store::latestSchemaVersion(store::embeddedMigrations())) {
       return writeProblem(response, 503, "database migrations are not applied");
     }
@@ -33,7 +33,7 @@ void HttpServer::routeHealth() {
     writeJson(response, unavailable ? 503 : 200, observability::healthJson(figures).dump());
   });
   server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
-    response.set_content(deps_.metrics.render(deps_.reliability()), kPrometheusContentType);
+    response.set_content(deps_.node.metrics.render(deps_.reliability()), kPrometheusContentType);
   });
   rejectOtherMethods("/health", "GET");
   rejectOtherMethods("/metrics", "GET");

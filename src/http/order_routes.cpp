@@ -78,7 +78,7 @@ void HttpServer::routeOrders() {
     if (!created) return writeError(response, created.error());
     if (created->replayed) response.set_header("Idempotent-Replayed", "true");
     if (created->status == 201) response.set_header("Location", "/v1/orders/" + created->order_id);
-    if (created->status == 201 && !created->replayed) deps_.metrics.orderCreated();
+    if (created->status == 201 && !created->replayed) deps_.node.metrics.orderCreated();
     writeJson(response, created->status, created->body);
   });
   server_.Get("/v1/orders", [this](const httplib::Request& request, httplib::Response& response) {

@@ -90,10 +90,11 @@ ConnectionOptions HttpServer::connectionOptions() {
   // The default of 5 requests per connection makes busy tills reconnect all the time.
   options.max_requests_per_connection = kKeepAliveMaxRequests;
   options.on_refused = [this](const std::string& method, int status, double seconds) {
-    deps_.metrics.httpRequest(methodLabel(method), observability::kUnmatchedRoute, status, seconds);
+    deps_.node.metrics.httpRequest(methodLabel(method), observability::kUnmatchedRoute, status,
+                                   seconds);
   };
   options.on_failure = [this](const std::string& what) {
-    deps_.log.error("connection failed", {{"error", what}});
+    deps_.node.log.error("connection failed", {{"error", what}});
   };
   return options;
 }
@@ -138,12 +139,12 @@ void HttpServer::configureErrorHandling() {
           what = e.what();
         } catch (...) {
         }
-        deps_.log.error("request failed", {{"path", request.path}, {"error", what}});
+        deps_.node.log.error("request failed", {{"path", request.path}, {"error", what}});
         writeProblem(response, 500, "unexpected error; see the node's log");
       });
   server_.set_pre_routing_handler(
       [this](const httplib::Request& request, httplib::Response& response) {
-        request_started = deps_.clock.steadyNow();
+        request_started = deps_.node.clock.steadyNow();
         return authorize(request, response) ? httplib::Server::HandlerResponse::Unhandled
                                             : httplib::Server::HandlerResponse::Handled;
       });
@@ -155,11 +156,12 @@ void HttpServer::configureRequestMetrics() {
   server_.set_logger([this](const httplib::Request& request, const httplib::Response& response) {
     double seconds = 0;
     if (request_started) {
-      seconds = std::chrono::duration<double>(deps_.clock.steadyNow() - *request_started).count();
+      seconds =
+          std::chrono::duration<double>(deps_.node.clock.steadyNow() - *request_started).count();
       request_started.reset();
     }
-    deps_.metrics.httpRequest(methodLabel(request.method), routeLabel(request), response.status,
-                              seconds);
+    deps_.node.metrics.httpRequest(methodLabel(request.method), routeLabel(request),
+                                   response.status, seconds);
   });
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "http/guarded_server.h"
+#include "node/context.h"
 #include "observability/logger.h"
 #include "observability/metrics.h"
 #include "observability/reliability.h"
@@ -26,17 +27,15 @@
 namespace outpost::http {
 
 struct HttpDependencies {
+  // The metrics serve GET /metrics and count every answer; the clock times each request.
+  const node::Context& node;
   const Config& config;
   orders::OrderService& orders;
   outbox::OutboxAdmin& outbox;
   saga::Compensator& compensator;
   review::ReviewService& reviews;
-  store::Store& store;
-  observability::Logger& log;
   // GET /health's figures, gathered at each request.
   std::function<observability::ReliabilityFigures()> reliability;
-  observability::Metrics& metrics;  // GET /metrics; every answer is counted here
-  const Clock& clock;               // times each request for the metrics
 };
 
 class HttpServer {

@@ -10,7 +10,7 @@ namespace outpost::orders {
 
 AvailabilityRechecker::AvailabilityRechecker(RecheckDependencies deps)
     : deps_(std::move(deps)),
-      jobs_(deps_.store, deps_.clock, kRecheckAvailability, &deps_.breaker,
+      jobs_(deps_.node.store, deps_.node.clock, kRecheckAvailability, &deps_.breaker,
             [this](const jobs::JobRow& job) {
               // The service could not answer: the rest would fail too.
               return recheck(job) ? jobs::DurableJobs::Handled::kNext
@@ -26,11 +26,11 @@ void AvailabilityRechecker::bringRetriesForward() { jobs_.bringForward(); }
 
 bool AvailabilityRechecker::recheck(const jobs::JobRow& job) {
   auto order =
-      deps_.store.read([&](store::Connection& c) { return findOrder(c, job.aggregate_id, false); });
+      deps_.node.store.read([&](store::Connection& c) { return findOrder(c, job.aggregate_id, false); });
   if (!order) return false;
-  const std::int64_t now = deps_.clock.wallMillis();
+  const std::int64_t now = deps_.node.clock.wallMillis();
   if (!*order) {
-    (void)deps_.store.write([&](store::Connection& c) {
+    (void)deps_.node.store.write([&](store::Connection& c) {
       (void)jobs::completeJob(c, job, job.attempts, now);
       return okStatus();
     });
@@ -44,7 +44,7 @@ bool AvailabilityRechecker::recheck(const jobs::JobRow& job) {
   const clients::AvailabilityAnswer& answer = *called;
   const bool answered = answer.call_class == clients::CallClass::kSuccess;
   if (!answered) {
-    (void)deps_.store.write([&](store::Connection& c) {
+    (void)deps_.node.store.write([&](store::Connection& c) {
       (void)jobs::rescheduleJob(c, job, job.attempts + 1, now + deps_.recheck_interval_ms,
                                 answer.error, now);
       return okStatus();
@@ -53,11 +53,11 @@ bool AvailabilityRechecker::recheck(const jobs::JobRow& job) {
   }
   const AvailabilityVerdict verdict = judgeAvailability(requested, answer);
   const bool confirmed = verdict.kind == AvailabilityVerdict::Kind::kAvailable;
-  auto written = deps_.store.write([&](store::Connection& c) -> Status {
+  auto written = deps_.node.store.write([&](store::Connection& c) -> Status {
     if (!jobs::completeJob(c, job, job.attempts + 1, now)) {
       return Error::conflict("the re-check was already handled");
     }
-    outbox::EventContext context{deps_.node_id, now, deps_.random};
+    outbox::EventContext context{deps_.node.node_id, now, deps_.node.random};
     if (confirmed) {
       store::resolveReview(c, job.aggregate_id, store::kReviewAvailability,
                            "availability confirmed by the product service", now);
@@ -72,7 +72,7 @@ bool AvailabilityRechecker::recheck(const jobs::JobRow& job) {
     return okStatus();
   });
   if (written) {
-    deps_.log.info(confirmed ? "availability confirmed" : "availability re-check found shortages",
+    deps_.node.log.info(confirmed ? "availability confirmed" : "availability re-check found shortages",
                    {{"orderId", job.aggregate_id}, {"reason", verdict.reason}});
   }
   return true;

@@ -12,6 +12,7 @@
 #include "jobs/background_job.h"
 #include "jobs/durable_jobs.h"
 #include "jobs/job_store.h"
+#include "node/context.h"
 #include "observability/logger.h"
 #include "outpost/clock.h"
 #include "resilience/circuit_breaker.h"
@@ -22,14 +23,10 @@ namespace outpost::orders {
 inline constexpr const char* kRecheckAvailability = "RECHECK_AVAILABILITY";
 
 struct RecheckDependencies {
-  store::Store& store;
-  const Clock& clock;
-  Random& random;
+  const node::Context& node;
   clients::ProductClient& client;
   resilience::CircuitBreaker& breaker;
   std::int64_t recheck_interval_ms;
-  std::string node_id;
-  observability::Logger& log;
 };
 
 class AvailabilityRechecker final : public jobs::BackgroundJob {

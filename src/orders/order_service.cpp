@@ -66,13 +66,12 @@ json fallbackEventData(const Order& order, const AvailabilityVerdict& verdict) {
 
 }  // namespace
 
-OrderService::OrderService(store::Store& store, const Clock& clock, Random& random,
-                           std::string node_id)
-    : store_(store),
-      clock_(clock),
-      random_(random),
-      node_id_(std::move(node_id)),
-      ids_(clock, random) {}
+OrderService::OrderService(const node::Context& node)
+    : store_(node.store),
+      clock_(node.clock),
+      random_(node.random),
+      node_id_(node.node_id),
+      ids_(node.clock, node.random) {}
 
 Result<CreateResponse> OrderService::create(const NewOrder& request,
                                             const std::optional<IdempotentRequest>& idempotency) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "idempotency/idempotency.h"
+#include "node/context.h"
 #include "orders/availability.h"
 #include "orders/order.h"
 #include "orders/ulid.h"
@@ -44,7 +45,7 @@ class OrderService {
   // attempt of SPEC §4.1. Returns the delivery id when delivery was initiated.
   using AfterCommit = std::function<std::optional<std::string>(const std::string& order_id)>;
 
-  OrderService(store::Store& store, const Clock& clock, Random& random, std::string node_id);
+  explicit OrderService(const node::Context& node);
 
   // Before the first create() only. The order's delivery job is due for the background
   // pass only `attempt_window_ms` after the commit, so that pass never races the attempt

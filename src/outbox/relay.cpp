@@ -51,13 +51,13 @@ OutboxRelay::OutboxRelay(RelayDependencies deps) : deps_(std::move(deps)) {
 }
 
 milliseconds OutboxRelay::runPass(const jobs::StopRequested& stop_requested) {
-  const std::int64_t backing_off_for = resume_at_steady_ms_ - steadyMillis(deps_.clock);
+  const std::int64_t backing_off_for = resume_at_steady_ms_ - steadyMillis(deps_.node.clock);
   if (backing_off_for > 0) return milliseconds(backing_off_for);
   const int limit =
       std::clamp(deps_.settings.batch_size, 1, static_cast<int>(clients::kMaxBatchEntries));
   while (!stop_requested()) {
-    const std::int64_t now = deps_.clock.wallMillis();
-    auto due = deps_.store.read([&](store::Connection& c) { return dueEvents(c, now, limit); });
+    const std::int64_t now = deps_.node.clock.wallMillis();
+    auto due = deps_.node.store.read([&](store::Connection& c) { return dueEvents(c, now, limit); });
     if (!due) return kStoreDownDelay;
     if (due->empty()) return untilNextDue();
     switch (sendBatch(std::move(*due))) {
@@ -101,7 +101,7 @@ OutboxRelay::BatchResult OutboxRelay::sendBatch(std::vector<DueEvent> events) {
   if (outage) return BatchResult::kOutage;
   if (stopped_by == Send::kBreakerOpen) return BatchResult::kBreakerOpen;
   if (outage_streak_ > 0) {
-    deps_.log.info("events destination reachable again; sending the outbox",
+    deps_.node.log.info("events destination reachable again; sending the outbox",
                    {{"outages_in_a_row", outage_streak_}});
     outage_streak_ = 0;
   }
@@ -130,7 +130,7 @@ OutboxRelay::Send OutboxRelay::sendTo(clients::EventDestination& destination,
                                                                              : CallClass::kSuccess,
                                                        outcome.timed_out));
   if (anyRetriable(outcome) && outage_streak_ == 0) {
-    deps_.log.warn("events destination unreachable; events wait in the outbox",
+    deps_.node.log.warn("events destination unreachable; events wait in the outbox",
                    {{"destination", destination.address()}, {"error", outcome.error}});
   }
   for (std::size_t i = 0; i < waiting.size(); ++i) {
@@ -160,11 +160,11 @@ Status OutboxRelay::record(const std::vector<InFlight>& batch) {
   });
   // Nothing to write after an outage: an empty commit would only wake the relay again.
   if (!changed) return okStatus();
-  const std::int64_t now = deps_.clock.wallMillis();
+  const std::int64_t now = deps_.node.clock.wallMillis();
   const std::int64_t retry_at = now + deps_.settings.poll_interval_ms;
   std::vector<const InFlight*> failed;
   std::int64_t sent = 0;
-  auto written = deps_.store.write([&](store::Connection& c) {
+  auto written = deps_.node.store.write([&](store::Connection& c) {
     failed.clear();
     sent = 0;
     for (const auto& item : batch) {
@@ -184,24 +184,22 @@ Status OutboxRelay::record(const std::vector<InFlight>& batch) {
     return okStatus();
   });
   if (!written) {
-    deps_.log.warn("could not record what the events destination accepted; it will be sent again",
+    deps_.node.log.warn("could not record what the events destination accepted; it will be sent again",
                    {{"error", written.error().message}});
     return written;
   }
-  if (deps_.metrics != nullptr) {
-    deps_.metrics->eventsSent(sent);
-    deps_.metrics->eventsFailed(static_cast<std::int64_t>(failed.size()));
-  }
+  deps_.node.metrics.eventsSent(sent);
+  deps_.node.metrics.eventsFailed(static_cast<std::int64_t>(failed.size()));
   for (const auto& item : batch) {
     if (item.rejection.empty()) continue;
-    deps_.log.warn("events destination rejected an event",
+    deps_.node.log.warn("events destination rejected an event",
                    {{"event_id", item.event.id},
                     {"aggregate_id", item.event.aggregate_id},
                     {"rejections", item.event.retry_count + 1},
                     {"error", item.rejection}});
   }
   for (const auto* item : failed) {
-    deps_.log.error("event FAILED: kept in the outbox until staff re-queue it",
+    deps_.node.log.error("event FAILED: kept in the outbox until staff re-queue it",
                     {{"event_id", item->event.id}, {"error", item->rejection}});
   }
   return okStatus();
@@ -214,7 +212,7 @@ milliseconds OutboxRelay::afterOutage() {
   const std::int64_t cap =
       std::min(deps_.settings.poll_interval_ms, deps_.breaker.options().reset_timeout_ms);
   const std::int64_t delay = resilience::backoffDelayMs(
-      {std::min(deps_.settings.outage_initial_delay_ms, cap), cap}, outage_streak_, deps_.random);
+      {std::min(deps_.settings.outage_initial_delay_ms, cap), cap}, outage_streak_, deps_.node.random);
   return pauseFor(delay);
 }
 
@@ -222,20 +220,20 @@ milliseconds OutboxRelay::untilBreakerTrial() {
   const auto snapshot = deps_.breaker.snapshot();
   std::int64_t wait = deps_.settings.poll_interval_ms;
   if (snapshot.state == resilience::BreakerState::kOpen) {
-    wait = snapshot.next_attempt_wall_ms - deps_.clock.wallMillis();
+    wait = snapshot.next_attempt_wall_ms - deps_.node.clock.wallMillis();
   }
   return pauseFor(std::clamp<std::int64_t>(wait, 1, deps_.settings.poll_interval_ms));
 }
 
 milliseconds OutboxRelay::pauseFor(std::int64_t delay_ms) {
   // Commits wake the relay early; until then a pass returns at once without reading.
-  resume_at_steady_ms_ = steadyMillis(deps_.clock) + delay_ms;
+  resume_at_steady_ms_ = steadyMillis(deps_.node.clock) + delay_ms;
   return milliseconds(delay_ms);
 }
 
 milliseconds OutboxRelay::untilNextDue() {
-  const std::int64_t now = deps_.clock.wallMillis();
-  auto next = deps_.store.read([&](store::Connection& c) { return nextEventDueAt(c, now); });
+  const std::int64_t now = deps_.node.clock.wallMillis();
+  auto next = deps_.node.store.read([&](store::Connection& c) { return nextEventDueAt(c, now); });
   if (!next) return kStoreDownDelay;
   std::int64_t wait = deps_.settings.poll_interval_ms;
   if (*next) wait = std::min(wait, **next - now);

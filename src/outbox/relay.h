@@ -25,6 +25,7 @@
 
 #include "clients/event_destinations.h"
 #include "jobs/background_job.h"
+#include "node/context.h"
 #include "observability/logger.h"
 #include "observability/metrics.h"
 #include "outbox/relay_store.h"
@@ -44,14 +45,10 @@ struct RelaySettings {
 };
 
 struct RelayDependencies {
-  store::Store& store;
-  const Clock& clock;
-  Random& random;
-  resilience::CircuitBreaker& breaker;                   // the `events` breaker
+  const node::Context& node;            // the metrics count events sent and given up on
+  resilience::CircuitBreaker& breaker;  // the `events` breaker
   std::vector<clients::EventDestination*> destinations;  // at least one
   RelaySettings settings;
-  observability::Logger& log;
-  observability::Metrics* metrics = nullptr;  // events sent and given up on
 };
 
 class OutboxRelay final : public jobs::BackgroundJob {

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "jobs/background_job.h"
+#include "node/context.h"
 #include "observability/logger.h"
 #include "outpost/clock.h"
 #include "store/store.h"
@@ -15,9 +16,11 @@ namespace outpost::outbox {
 
 class Retention final : public jobs::BackgroundJob {
  public:
-  Retention(store::Store& store, const Clock& clock, std::int64_t sent_event_retention_ms,
-            observability::Logger& log)
-      : store_(store), clock_(clock), retention_ms_(sent_event_retention_ms), log_(log) {}
+  Retention(const node::Context& node, std::int64_t sent_event_retention_ms)
+      : store_(node.store),
+        clock_(node.clock),
+        retention_ms_(sent_event_retention_ms),
+        log_(node.log) {}
 
   // One batch of each; returns how long to wait (at once again while batches are full).
   std::chrono::milliseconds runPass(const jobs::StopRequested& stop_requested) override;

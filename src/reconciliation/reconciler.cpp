@@ -44,10 +44,10 @@ struct Reconciler::RunState {
 
 RunRecord Reconciler::reconcile(const jobs::StopRequested& stop_requested) {
   RunState run;
-  run.record.started_at = deps_.clock.wallMillis();
+  run.record.started_at = deps_.node.clock.wallMillis();
   std::string after;
   while (!run.breaker_open && !run.store_down && !stop_requested()) {
-    auto page = deps_.store.read(
+    auto page = deps_.node.store.read(
         [&](store::Connection& c) { return ordersToReconcile(c, after, deps_.page_size); });
     if (!page) {
       run.store_down = true;
@@ -91,7 +91,7 @@ bool Reconciler::reconcilePage(const std::vector<Candidate>& page, RunState& run
     auto decision = judge(candidate, *answer);
     if (!decision) {
       ++run.record.failed;
-      deps_.log.error("reconciliation failed for order", {{"orderId", candidate.order_id},
+      deps_.node.log.error("reconciliation failed for order", {{"orderId", candidate.order_id},
                                                           {"deliveryId", candidate.delivery_id},
                                                           {"error", answer->error}});
       if (run.record.error.empty()) run.record.error = candidate.order_id + ": " + answer->error;
@@ -126,7 +126,7 @@ std::optional<Reconciler::Decision> Reconciler::judge(const Candidate& candidate
     decision.kind = Decision::Kind::kInSync;
     return decision;
   }
-  deps_.log.warn("order status inconsistency detected", {{"orderId", candidate.order_id},
+  deps_.node.log.warn("order status inconsistency detected", {{"orderId", candidate.order_id},
                                                          {"currentStatus", candidate.status},
                                                          {"expectedStatus", *expected},
                                                          {"deliveryStatus", answer.status}});
@@ -158,13 +158,13 @@ bool stillAsRead(store::Connection& c, const Candidate& order) {
 
 Status Reconciler::apply(const std::vector<Decision>& decisions, RunState& run) {
   if (std::none_of(decisions.begin(), decisions.end(), needsWrite)) return okStatus();
-  const std::int64_t now = deps_.clock.wallMillis();
+  const std::int64_t now = deps_.node.clock.wallMillis();
   int reconciled = 0;
   int flagged = 0;
-  auto written = deps_.store.write([&](store::Connection& c) -> Status {
+  auto written = deps_.node.store.write([&](store::Connection& c) -> Status {
     reconciled = 0;
     flagged = 0;
-    outbox::EventContext context{deps_.node_id, now, deps_.random};
+    outbox::EventContext context{deps_.node.node_id, now, deps_.node.random};
     for (const auto& decision : decisions) {
       if (!needsWrite(decision) || !stillAsRead(c, decision.order)) continue;
       const Candidate& order = decision.order;
@@ -217,20 +217,20 @@ void Reconciler::applyStatus(store::Connection& c, const Decision& decision,
   if (order.flagged) {
     store::resolveReview(c, order.order_id, store::kReviewReconciliation, "RECONCILED", now);
   }
-  deps_.log.info("order status reconciled",
+  deps_.node.log.info("order status reconciled",
                  {{"orderId", order.order_id}, {"from", order.status}, {"status", decision.to}});
 }
 
 void Reconciler::flagStaleOrders(RunState& run) {
-  const std::int64_t now = deps_.clock.wallMillis();
-  auto stale = deps_.store.read([&](store::Connection& c) {
+  const std::int64_t now = deps_.node.clock.wallMillis();
+  auto stale = deps_.node.store.read([&](store::Connection& c) {
     return staleWithoutDelivery(c, now - deps_.stale_after_ms, kStaleOrdersPerRun);
   });
   if (!stale || stale->empty()) return;
   const std::string reason =
       "no delivery " + humanDuration(deps_.stale_after_ms) + " after the order was taken";
   int flagged = 0;
-  auto written = deps_.store.write([&](store::Connection& c) {
+  auto written = deps_.node.store.write([&](store::Connection& c) {
     flagged = 0;
     for (const auto& id : *stale) {
       auto order = orderNow(c, id);
@@ -248,7 +248,7 @@ void Reconciler::flagStaleOrders(RunState& run) {
 
 RunRecord Reconciler::finish(RunState& run) {
   RunRecord& record = run.record;
-  record.finished_at = deps_.clock.wallMillis();
+  record.finished_at = deps_.node.clock.wallMillis();
   if (run.store_down || (!run.stopped && run.candidates > 0 && record.checked == 0)) {
     record.status = kFailed;  // nothing could be checked
   } else if (run.breaker_open || run.stopped || record.failed > 0) {
@@ -260,11 +260,11 @@ RunRecord Reconciler::finish(RunState& run) {
     std::lock_guard lock(mutex_);
     last_status_ = record.status;
   }
-  (void)deps_.store.write([&](store::Connection& c) {
+  (void)deps_.node.store.write([&](store::Connection& c) {
     recordRun(c, record, kRunsKept);
     return okStatus();
   });
-  deps_.log.info("reconciliation run finished",
+  deps_.node.log.info("reconciliation run finished",
                  {{"status", record.status},
                   {"checked", record.checked},
                   {"reconciled", record.reconciled},

@@ -18,6 +18,7 @@
 
 #include "clients/delivery_client.h"
 #include "jobs/background_job.h"
+#include "node/context.h"
 #include "observability/logger.h"
 #include "outbox/outbox.h"
 #include "outpost/clock.h"
@@ -32,15 +33,11 @@ inline constexpr const char* kDegraded = "DEGRADED";
 inline constexpr const char* kFailed = "FAILED";
 
 struct ReconcilerDependencies {
-  store::Store& store;
-  const Clock& clock;
-  Random& random;
+  const node::Context& node;
   resilience::CircuitBreaker& breaker;  // the delivery service's
   clients::DeliveryClient& client;
   std::int64_t interval_ms = 300000;
   std::int64_t stale_after_ms = 86400000;
-  std::string node_id;
-  observability::Logger& log;
   int page_size = 100;
 };
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "node/context.h"
 #include "orders/order.h"
 #include "outpost/clock.h"
 #include "outpost/result.h"
@@ -42,12 +43,11 @@ struct ReviewHooks {
 
 class ReviewService {
  public:
-  ReviewService(store::Store& store, const Clock& clock, Random& random, std::string node_id,
-                ReviewHooks hooks)
-      : store_(store),
-        clock_(clock),
-        random_(random),
-        node_id_(std::move(node_id)),
+  ReviewService(const node::Context& node, ReviewHooks hooks)
+      : store_(node.store),
+        clock_(node.clock),
+        random_(node.random),
+        node_id_(node.node_id),
         hooks_(std::move(hooks)) {}
 
   Result<store::ReviewPage> list(const store::ReviewFilter& filter);

@@ -80,28 +80,28 @@ bool cancelOrder(store::Connection& connection, const orders::Order& order,
 Result<Compensator::Cancelled> Compensator::cancel(const std::string& order_id,
                                                    const std::string& reason) {
   CancelRequest outcome = CancelRequest::kStarted;
-  auto begun = deps_.store.write([&](store::Connection& c) -> Status {
+  auto begun = deps_.node.store.write([&](store::Connection& c) -> Status {
     auto order = orders::findOrder(c, order_id, false);
     if (!order) return Error::notFound("no order with id " + order_id);
-    auto request = beginCompensation(c, *order, reason, deps_.clock.wallMillis());
+    auto request = beginCompensation(c, *order, reason, deps_.node.clock.wallMillis());
     if (!request) return request.error();
     outcome = *request;
     return okStatus();
   });
   if (!begun) return begun.error();
   if (outcome == CancelRequest::kStarted) {
-    deps_.log.info("order cancel requested", {{"orderId", order_id}, {"reason", reason}});
+    deps_.node.log.info("order cancel requested", {{"orderId", order_id}, {"reason", reason}});
     attemptNow(order_id);
   }
   auto order =
-      deps_.store.read([&](store::Connection& c) { return orders::findOrder(c, order_id, true); });
+      deps_.node.store.read([&](store::Connection& c) { return orders::findOrder(c, order_id, true); });
   if (!order) return order.error();
   if (!*order) return Error::notFound("no order with id " + order_id);
   return Cancelled{outcome, std::move(**order)};
 }
 
 void Compensator::attemptNow(const std::string& order_id) {
-  auto job = deps_.store.read([&](store::Connection& c) {
+  auto job = deps_.node.store.read([&](store::Connection& c) {
     return jobs::pendingJobFor(c, jobs::kCompensateOrder, order_id);
   });
   if (!job || !*job) return;
@@ -113,7 +113,7 @@ void Compensator::attemptNow(const std::string& order_id) {
 
 Compensator::Compensator(CompensatorDependencies deps)
     : deps_(std::move(deps)),
-      jobs_(deps_.store, deps_.clock, jobs::kCompensateOrder, &deps_.breaker,
+      jobs_(deps_.node.store, deps_.node.clock, jobs::kCompensateOrder, &deps_.breaker,
             [this](const jobs::JobRow& job) {
               return compensate(job) == Outcome::kBreakerOpen
                          ? jobs::DurableJobs::Handled::kDependencyRefused
@@ -131,13 +131,13 @@ Compensator::Outcome Compensator::compensate(const jobs::JobRow& job) {
   // delivery id this compensation has to cancel.
   if (!deps_.order_calls.in_flight.tryClaim(job.aggregate_id)) return Outcome::kBusy;
   idempotency::KeyClaim claim(deps_.order_calls.in_flight, job.aggregate_id);
-  auto current = deps_.store.read([&](store::Connection& c) {
+  auto current = deps_.node.store.read([&](store::Connection& c) {
     return jobs::pendingJobFor(c, jobs::kCompensateOrder, job.aggregate_id);
   });
   if (!current || !*current || (*current)->id != job.id || (*current)->attempts != job.attempts) {
     return Outcome::kDone;  // finished by another thread
   }
-  auto order = deps_.store.read(
+  auto order = deps_.node.store.read(
       [&](store::Connection& c) { return orders::findOrder(c, job.aggregate_id, false); });
   if (!order || !*order) return Outcome::kRetryLater;
   if ((*order)->status == orders::kShipped || (*order)->status == orders::kDelivered) {
@@ -153,7 +153,7 @@ Compensator::Outcome Compensator::compensate(const jobs::JobRow& job) {
 }
 
 bool Compensator::deliveryMayExist(const orders::Order& order) {
-  auto initiation = deps_.store.read([&](store::Connection& c) {
+  auto initiation = deps_.node.store.read([&](store::Connection& c) {
     return jobs::latestJobFor(c, jobs::kInitiateDelivery, order.id);
   });
   if (!initiation || !*initiation) return false;
@@ -176,8 +176,8 @@ Compensator::Outcome Compensator::finishWithoutDelivery(const jobs::JobRow& job,
 Compensator::Outcome Compensator::finish(const jobs::JobRow& job, const std::string& order_id,
                                          int attempts,
                                          const std::optional<nlohmann::json>& delivery_step) {
-  const std::int64_t now = deps_.clock.wallMillis();
-  auto done = deps_.store.write([&](store::Connection& c) -> Status {
+  const std::int64_t now = deps_.node.clock.wallMillis();
+  auto done = deps_.node.store.write([&](store::Connection& c) -> Status {
     if (!jobs::completeJob(c, job, attempts, now)) return alreadyHandled();
     if (delivery_step)
       store::recordSagaStep(c, order_id, store::kStepDeliveryCancelled, *delivery_step, now);
@@ -190,12 +190,12 @@ Compensator::Outcome Compensator::finish(const jobs::JobRow& job, const std::str
       return okStatus();
     }
     if (!orders::isValidTransition(order->status, orders::kCancelled)) return alreadyHandled();
-    outbox::EventContext context{deps_.node_id, now, deps_.random};
+    outbox::EventContext context{deps_.node.node_id, now, deps_.node.random};
     if (!cancelOrder(c, *order, reasonOf(job), context)) return alreadyHandled();
     return okStatus();
   });
   if (!done) return Outcome::kRetryLater;
-  deps_.log.info("order cancelled", {{"orderId", order_id}});
+  deps_.node.log.info("order cancelled", {{"orderId", order_id}});
   return Outcome::kDone;
 }
 
@@ -213,8 +213,8 @@ Compensator::Outcome Compensator::findLostDelivery(const jobs::JobRow& job,
   if (answer.call_class == clients::CallClass::kRetriable) {
     return retryLater(job, order, answer.error);
   }
-  const std::int64_t now = deps_.clock.wallMillis();
-  auto recorded = deps_.store.write([&](store::Connection& c) -> Status {
+  const std::int64_t now = deps_.node.clock.wallMillis();
+  auto recorded = deps_.node.store.write([&](store::Connection& c) -> Status {
     orders::setDeliveryId(c, order.id, answer.delivery_id, now);
     jobs::stopJob(c, jobs::kInitiateDelivery, order.id, "order cancelled", now);
     store::recordSagaStep(c, order.id, store::kStepDeliveryInitiated,
@@ -248,8 +248,8 @@ Compensator::Outcome Compensator::cancelDelivery(const jobs::JobRow& job,
 }
 
 Compensator::Outcome Compensator::waitForDeliveryUrl(const jobs::JobRow& job) {
-  const std::int64_t now = deps_.clock.wallMillis();
-  (void)deps_.store.write([&](store::Connection& c) {
+  const std::int64_t now = deps_.node.clock.wallMillis();
+  (void)deps_.node.store.write([&](store::Connection& c) {
     jobs::rescheduleJob(c, job, job.attempts, now + kIdleDelay.count(),
                         "waiting for delivery_service.url to be configured", now);
     return okStatus();
@@ -259,14 +259,14 @@ Compensator::Outcome Compensator::waitForDeliveryUrl(const jobs::JobRow& job) {
 
 Compensator::Outcome Compensator::retryLater(const jobs::JobRow& job, const orders::Order& order,
                                              const std::string& error) {
-  const std::int64_t now = deps_.clock.wallMillis();
+  const std::int64_t now = deps_.node.clock.wallMillis();
   const int attempts = job.attempts + 1;
   const std::int64_t retry_at =
       now + resilience::backoffDelayMs({deps_.retry.initial_delay_ms, deps_.retry.max_delay_ms},
-                                       attempts, deps_.random);
-  deps_.log.warn("order cancellation failed, will retry",
+                                       attempts, deps_.node.random);
+  deps_.node.log.warn("order cancellation failed, will retry",
                  {{"orderId", order.id}, {"attempt", attempts}, {"error", error}});
-  (void)deps_.store.write([&](store::Connection& c) -> Status {
+  (void)deps_.node.store.write([&](store::Connection& c) -> Status {
     if (!jobs::rescheduleJob(c, job, attempts, retry_at, error, now)) return alreadyHandled();
     // A cancel is never dropped, but staff should know when one is taking this long.
     if (attempts == deps_.retry.max_attempts) {
@@ -283,10 +283,10 @@ Compensator::Outcome Compensator::retryLater(const jobs::JobRow& job, const orde
 Compensator::Outcome Compensator::stopCompensation(const jobs::JobRow& job,
                                                    const orders::Order& order,
                                                    const std::string& reason) {
-  const std::int64_t now = deps_.clock.wallMillis();
-  deps_.log.warn("order cannot be cancelled: sent to manual review",
+  const std::int64_t now = deps_.node.clock.wallMillis();
+  deps_.node.log.warn("order cannot be cancelled: sent to manual review",
                  {{"orderId", order.id}, {"reason", reason}});
-  (void)deps_.store.write([&](store::Connection& c) -> Status {
+  (void)deps_.node.store.write([&](store::Connection& c) -> Status {
     auto current = orders::findOrder(c, order.id, false);
     if (current && current->status == orders::kCancelled) {
       // Cancelled by another path meanwhile (a refusal to cancel what is cancelled).
@@ -299,7 +299,7 @@ Compensator::Outcome Compensator::stopCompensation(const jobs::JobRow& job,
     store::recordSagaStep(c, order.id, store::kStepCompensationFailed, {{"reason", reason}}, now);
     orders::appendHistory(c, order.id, {order.status, now, "cancel failed: " + reason});
     store::flagForReview(c, order.id, store::kReviewCancellation, reason, now);
-    outbox::EventContext context{deps_.node_id, now, deps_.random};
+    outbox::EventContext context{deps_.node.node_id, now, deps_.node.random};
     outbox::appendEvent(
         c,
         {"ORDER_CANCELLATION_FAILED",

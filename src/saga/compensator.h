@@ -19,6 +19,7 @@
 #include "jobs/background_job.h"
 #include "jobs/durable_jobs.h"
 #include "jobs/job_store.h"
+#include "node/context.h"
 #include "observability/logger.h"
 #include "orders/order.h"
 #include "outbox/outbox.h"
@@ -46,14 +47,10 @@ bool cancelOrder(store::Connection& connection, const orders::Order& order,
                  const std::string& reason, const outbox::EventContext& context);
 
 struct CompensatorDependencies {
-  store::Store& store;
-  const Clock& clock;
-  Random& random;
+  const node::Context& node;
   resilience::CircuitBreaker& breaker;  // the delivery service's
   clients::DeliveryClient* client;      // nullptr: no delivery URL
   RetryConfig retry;
-  std::string node_id;
-  observability::Logger& log;
   saga::OrderCalls& order_calls;  // shared with delivery initiation
   // When this process started: a delivery initiation left PENDING from before may have
   // been in flight when the node died, so a delivery may exist without our knowing its id.

@@ -39,7 +39,7 @@ void compensateRejection(store::Connection& c, const std::string& order_id,
 }  // namespace
 
 std::optional<std::string> DeliveryInitiator::attemptAfterCommit(const std::string& order_id) {
-  auto job = deps_.store.read([&](store::Connection& c) {
+  auto job = deps_.node.store.read([&](store::Connection& c) {
     return jobs::pendingJobFor(c, jobs::kInitiateDelivery, order_id);
   });
   if (!job || !*job) return std::nullopt;
@@ -51,7 +51,7 @@ std::optional<std::string> DeliveryInitiator::attemptAfterCommit(const std::stri
 
 DeliveryInitiator::DeliveryInitiator(DeliveryDependencies deps)
     : deps_(std::move(deps)),
-      jobs_(deps_.store, deps_.clock, jobs::kInitiateDelivery, &deps_.breaker,
+      jobs_(deps_.node.store, deps_.node.clock, jobs::kInitiateDelivery, &deps_.breaker,
             [this](const jobs::JobRow& job) {
               return attempt(job, false).outcome == Outcome::kBreakerOpen
                          ? jobs::DurableJobs::Handled::kDependencyRefused
@@ -66,7 +66,7 @@ std::chrono::milliseconds DeliveryInitiator::runPass(const jobs::StopRequested& 
 void DeliveryInitiator::bringRetriesForward() {
   const int moved = jobs_.bringForward();
   if (moved > 0) {
-    deps_.log.info("delivery service is back: retries brought forward", {{"jobs", moved}});
+    deps_.node.log.info("delivery service is back: retries brought forward", {{"jobs", moved}});
   }
 }
 
@@ -78,15 +78,15 @@ DeliveryInitiator::Attempt DeliveryInitiator::attempt(const jobs::JobRow& job,
   // The row may be stale (read before another thread's attempt finished): only the job
   // as it is now, still pending with the same attempts, may be tried.
   if (!stillPending(job)) return {};
-  auto order = deps_.store.read(
+  auto order = deps_.node.store.read(
       [&](store::Connection& c) { return orders::findOrder(c, job.aggregate_id, false); });
   if (!order || !*order) return {};
   // Cancelled: nothing to deliver. Being cancelled: the compensation stops this job
   // rather than undo a new delivery.
   if ((*order)->status == orders::kCancelled) {
-    (void)deps_.store.write([&](store::Connection& c) {
+    (void)deps_.node.store.write([&](store::Connection& c) {
       jobs::stopJob(c, jobs::kInitiateDelivery, job.aggregate_id, "order cancelled",
-                    deps_.clock.wallMillis());
+                    deps_.node.clock.wallMillis());
       return okStatus();
     });
     return {};
@@ -109,7 +109,7 @@ DeliveryInitiator::Attempt DeliveryInitiator::attempt(const jobs::JobRow& job,
   }
   const bool permanent = answer.call_class == clients::CallClass::kPermanent;
   const bool give_up = permanent || job.attempts + 1 >= deps_.retry.max_attempts;
-  deps_.log.warn("delivery initiation failed", {{"orderId", job.aggregate_id},
+  deps_.node.log.warn("delivery initiation failed", {{"orderId", job.aggregate_id},
                                                 {"attempt", job.attempts + 1},
                                                 {"error", answer.error},
                                                 {"willRetry", !give_up}});
@@ -123,8 +123,8 @@ DeliveryInitiator::Attempt DeliveryInitiator::attempt(const jobs::JobRow& job,
 
 void DeliveryInitiator::waitForCancellation(const jobs::JobRow& job) {
   // Left due, this job would be picked again at every pass until the compensation ends it.
-  const std::int64_t now = deps_.clock.wallMillis();
-  (void)deps_.store.write([&](store::Connection& c) {
+  const std::int64_t now = deps_.node.clock.wallMillis();
+  (void)deps_.node.store.write([&](store::Connection& c) {
     jobs::rescheduleJob(c, job, job.attempts, now + kIdleDelay.count(),
                         "waiting for the order's cancellation", now);
     return okStatus();
@@ -132,7 +132,7 @@ void DeliveryInitiator::waitForCancellation(const jobs::JobRow& job) {
 }
 
 bool DeliveryInitiator::stillPending(const jobs::JobRow& job) {
-  auto current = deps_.store.read([&](store::Connection& c) {
+  auto current = deps_.node.store.read([&](store::Connection& c) {
     return jobs::pendingJobFor(c, jobs::kInitiateDelivery, job.aggregate_id);
   });
   return current && *current && (*current)->id == job.id && (*current)->attempts == job.attempts;
@@ -140,11 +140,11 @@ bool DeliveryInitiator::stillPending(const jobs::JobRow& job) {
 
 Status DeliveryInitiator::recordInitiated(const jobs::JobRow& job, const std::string& delivery_id,
                                           bool first_answer_pending) {
-  const std::int64_t now = deps_.clock.wallMillis();
-  return deps_.store.write([&](store::Connection& c) -> Status {
+  const std::int64_t now = deps_.node.clock.wallMillis();
+  return deps_.node.store.write([&](store::Connection& c) -> Status {
     if (!jobs::completeJob(c, job, job.attempts + 1, now)) return alreadyHandled();
     orders::setDeliveryId(c, job.aggregate_id, delivery_id, now);
-    outbox::EventContext context{deps_.node_id, now, deps_.random};
+    outbox::EventContext context{deps_.node.node_id, now, deps_.node.random};
     outbox::appendEvent(c,
                         {"DELIVERY_INITIATED",
                          job.aggregate_id,
@@ -170,18 +170,18 @@ Status DeliveryInitiator::recordInitiated(const jobs::JobRow& job, const std::st
 
 Status DeliveryInitiator::recordFailure(const jobs::JobRow& job,
                                         const clients::DeliveryAnswer& answer, bool give_up) {
-  const std::int64_t now = deps_.clock.wallMillis();
+  const std::int64_t now = deps_.node.clock.wallMillis();
   const int attempts = job.attempts + 1;
   const bool permanent = answer.call_class == clients::CallClass::kPermanent;
   const std::int64_t retry_at =
       now + resilience::backoffDelayMs({deps_.retry.initial_delay_ms, deps_.retry.max_delay_ms},
-                                       attempts, deps_.random);
-  auto written = deps_.store.write([&](store::Connection& c) -> Status {
+                                       attempts, deps_.node.random);
+  auto written = deps_.node.store.write([&](store::Connection& c) -> Status {
     const bool updated = give_up
                              ? jobs::failJob(c, job, attempts, answer.error, now)
                              : jobs::rescheduleJob(c, job, attempts, retry_at, answer.error, now);
     if (!updated) return alreadyHandled();
-    outbox::EventContext context{deps_.node_id, now, deps_.random};
+    outbox::EventContext context{deps_.node.node_id, now, deps_.node.random};
     json data = {{"orderId", job.aggregate_id},
                  {"attempt", attempts},
                  {"error", answer.error},
@@ -205,7 +205,7 @@ Status DeliveryInitiator::recordFailure(const jobs::JobRow& job,
     }
     return okStatus();
   });
-  if (written && !give_up && deps_.metrics != nullptr) deps_.metrics->deliveryRetryScheduled();
+  if (written && !give_up) deps_.node.metrics.deliveryRetryScheduled();
   return written;
 }
 

@@ -18,6 +18,7 @@
 #include "jobs/background_job.h"
 #include "jobs/durable_jobs.h"
 #include "jobs/job_store.h"
+#include "node/context.h"
 #include "observability/logger.h"
 #include "observability/metrics.h"
 #include "outpost/clock.h"
@@ -29,19 +30,14 @@
 namespace outpost::saga {
 
 struct DeliveryDependencies {
-  store::Store& store;
-  const Clock& clock;
-  Random& random;
+  const node::Context& node;  // the metrics count the retries scheduled
   resilience::CircuitBreaker& breaker;
   clients::DeliveryClient* client;  // nullptr: no delivery URL, jobs wait
   RetryConfig retry;
-  std::string node_id;
-  observability::Logger& log;
   OrderCalls& order_calls;  // shared with saga compensation
   // Wakes the background pass: the attempt after commit did not deliver, so a retry is
   // now waiting that the sleeping pass does not know about.
   std::function<void()> wake_background;
-  observability::Metrics* metrics = nullptr;  // counts the retries scheduled
 };
 
 class DeliveryInitiator final : public jobs::BackgroundJob {

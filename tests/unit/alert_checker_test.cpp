@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "alerts/alert_store.h"
+#include "node/context.h"
 #include "store/store.h"
 #include "support/fake_clock.h"
 #include "support/node_process.h"
@@ -26,18 +27,15 @@ class AlertCheckerTest : public ::testing::Test {
     auto opened = store::Store::open({dir_.file("alerts.db"), 2000});
     ASSERT_TRUE(opened) << opened.error().message;
     store_ = std::move(*opened);
+    context_.emplace(node::Context{*store_, clock_, random_, log_, metrics_, "node-1"});
     figures_.circuit_breaker_states = {{"delivery-service", "CLOSED"}, {"events", "CLOSED"}};
   }
 
   std::unique_ptr<AlertChecker> makeChecker(bool webhook = true) {
-    return std::make_unique<AlertChecker>(AlertCheckerDependencies{*store_,
-                                                                   clock_,
-                                                                   random_,
+    return std::make_unique<AlertChecker>(AlertCheckerDependencies{*context_,
                                                                    {100, 50},
                                                                    60000,
-                                                                   "node-1",
                                                                    webhook,
-                                                                   log_,
                                                                    [this] { return figures_; },
                                                                    [this] { ++webhook_wakes_; }});
   }
@@ -82,6 +80,8 @@ class AlertCheckerTest : public ::testing::Test {
   std::FILE* log_file_;
   observability::Logger log_;
   std::unique_ptr<store::Store> store_;
+  observability::Metrics metrics_;
+  std::optional<node::Context> context_;
   observability::ReliabilityFigures figures_;
   int webhook_wakes_ = 0;
 };

@@ -6,6 +6,7 @@
 #include <deque>
 
 #include "alerts/alert_store.h"
+#include "node/context.h"
 #include "store/store.h"
 #include "support/fake_clock.h"
 #include "support/node_process.h"
@@ -45,8 +46,9 @@ class AlertWebhookTest : public ::testing::Test {
     auto opened = store::Store::open({dir_.file("webhook.db"), 2000});
     ASSERT_TRUE(opened) << opened.error().message;
     store_ = std::move(*opened);
-    webhook_ = std::make_unique<AlertWebhook>(AlertWebhookDependencies{
-        *store_, clock_, random_, receiver_, "http://127.0.0.1:9/hook", log_});
+    context_.emplace(node::Context{*store_, clock_, random_, log_, metrics_, "node-1"});
+    webhook_ = std::make_unique<AlertWebhook>(
+        AlertWebhookDependencies{*context_, receiver_, "http://127.0.0.1:9/hook"});
   }
 
   void queue(const std::string& state) {
@@ -77,6 +79,8 @@ class AlertWebhookTest : public ::testing::Test {
   std::FILE* log_sink_;
   observability::Logger log_;
   std::unique_ptr<store::Store> store_;
+  observability::Metrics metrics_;
+  std::optional<node::Context> context_;
   testing::ScriptedHttp receiver_;
   std::unique_ptr<AlertWebhook> webhook_;
 };

@@ -20,9 +20,8 @@ using std::chrono::milliseconds;
 class Compensation : public SagaFixture {
  protected:
   saga::Compensator makeCompensator(clients::DeliveryClient* client, std::int64_t started_at) {
-    return saga::Compensator({*store_, clock_, random_, breaker_, client,
-                              RetryConfig{1000, 8000, 3}, "node-1", log_, order_calls_, started_at,
-                              [this] { ++wakes_; }});
+    return saga::Compensator({*context_, breaker_, client, RetryConfig{1000, 8000, 3}, order_calls_,
+                              started_at, [this] { ++wakes_; }});
   }
   saga::Compensator makeCompensator() { return makeCompensator(&client_, clock_.wallMillis()); }
 
@@ -311,7 +310,7 @@ TEST_F(Compensation, AnApprovedRestartStillRemembersEarlierAttempts) {
                          clock_.wallMillis());
     return okStatus();
   }));
-  review::ReviewService reviews(*store_, clock_, random_, "node-1", {});
+  review::ReviewService reviews(*context_, {});
   ASSERT_TRUE(reviews.resolve(id, {review::ReviewAction::kApprove, ""}));
   http_.setRespond(ScriptedHttp::knowsDelivery("dlv-a"));
   saga::Compensator compensator = makeCompensator();
@@ -333,9 +332,8 @@ TEST_F(Compensation, DeliveryInitiationStandsAsideWhileTheOrderIsBeingCancelled)
     idempotency::KeyClaim held(order_calls_.in_flight, id);
     ASSERT_TRUE(compensator.cancel(id, "x"));
   }
-  saga::DeliveryInitiator initiator({*store_, clock_, random_, breaker_, &client_,
-                                     RetryConfig{1000, 8000, 3}, "node-1", log_, order_calls_,
-                                     nullptr});
+  saga::DeliveryInitiator initiator(
+      {*context_, breaker_, &client_, RetryConfig{1000, 8000, 3}, order_calls_, nullptr});
   // It does not call, and it does not come back at once for the same job.
   EXPECT_GE(initiator.runPass([] { return false; }), milliseconds(50000));
   EXPECT_TRUE(http_.calls().empty());

@@ -19,8 +19,7 @@ class DeliveryInitiation : public SagaFixture {
  protected:
   saga::DeliveryInitiator initiator(clients::DeliveryClient* client,
                                     RetryConfig retry = {60000, 300000, 20}) {
-    return saga::DeliveryInitiator({*store_, clock_, random_, breaker_, client, retry, "node-1",
-                                    log_, order_calls_, nullptr, nullptr});
+    return saga::DeliveryInitiator({*context_, breaker_, client, retry, order_calls_, nullptr});
   }
 
   struct Job {

@@ -14,8 +14,8 @@ using reconciliation::RunRecord;
 class Reconciliation : public SagaFixture {
  protected:
   reconciliation::Reconciler makeReconciler(int page_size = 100) {
-    return reconciliation::Reconciler({*store_, clock_, random_, breaker_, client_, 300000,
-                                       kStaleAfter, "node-1", log_, page_size});
+    return reconciliation::Reconciler(
+        {*context_, breaker_, client_, 300000, kStaleAfter, page_size});
   }
 
   // The delivery service reports `statuses` (delivery id -> status); others are 500.

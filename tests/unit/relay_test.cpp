@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdio>
 
+#include "node/context.h"
 #include "outbox/outbox.h"
 #include "support/fake_clock.h"
 #include "support/node_process.h"
@@ -80,12 +81,12 @@ class Relay : public ::testing::Test {
     auto opened = store::Store::open(options);
     ASSERT_TRUE(opened) << opened.error().message;
     store_ = std::move(*opened);
+    context_.emplace(node::Context{*store_, clock_, random_, log_, metrics_, node_});
   }
 
   OutboxRelay makeRelay(std::vector<clients::EventDestination*> destinations,
                         RelaySettings settings = {kPoll, 10, 3, 1000}) {
-    return OutboxRelay(
-        {*store_, clock_, random_, breaker_, std::move(destinations), settings, log_});
+    return OutboxRelay({*context_, breaker_, std::move(destinations), settings});
   }
 
   std::string append(const std::string& aggregate, nlohmann::json data = {}) {
@@ -117,6 +118,8 @@ class Relay : public ::testing::Test {
 
   TempDir dir_;
   std::unique_ptr<store::Store> store_;
+  observability::Metrics metrics_;
+  std::optional<node::Context> context_;
   FakeClock clock_;
   SystemRandom random_{7};
   resilience::CircuitBreaker breaker_;

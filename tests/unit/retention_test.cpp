@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "idempotency/idempotency.h"
+#include "node/context.h"
 #include "outbox/outbox.h"
 #include "support/fake_clock.h"
 #include "support/node_process.h"
@@ -44,7 +45,9 @@ TEST(Retention, PrunesOldSentEventsAndExpiredAnswersOnly) {
   SystemClock real;
   std::FILE* sink = std::tmpfile();
   observability::Logger log(real, sink);
-  Retention retention(**store, clock, kWeek, log);
+  observability::Metrics metrics;
+  const node::Context context{**store, clock, random, log, metrics, node};
+  Retention retention(context, kWeek);
 
   clock.advance(std::chrono::milliseconds(kWeek));  // exactly the retention age: kept
   retention.runPass([] { return false; });

@@ -18,9 +18,8 @@ class Reviews : public SagaFixture {
   void SetUp() override {
     SagaFixture::SetUp();
     reviews_ = std::make_unique<review::ReviewService>(
-        *store_, clock_, random_, "node-1",
-        review::ReviewHooks{[this](const std::string& id) { cancels_.push_back(id); },
-                            [this] { ++redeliveries_; }});
+        *context_, review::ReviewHooks{[this](const std::string& id) { cancels_.push_back(id); },
+                                       [this] { ++redeliveries_; }});
   }
 
   void flag(const std::string& id, const char* kind, const std::string& reason) {

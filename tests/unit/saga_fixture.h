@@ -11,6 +11,7 @@
 
 #include "clients/delivery_client.h"
 #include "clients/http_client.h"
+#include "node/context.h"
 #include "orders/order_repository.h"
 #include "orders/order_service.h"
 #include "resilience/circuit_breaker.h"
@@ -34,7 +35,8 @@ class SagaFixture : public ::testing::Test {
     auto opened = store::Store::open({dir_.file("saga.db"), 2000});
     ASSERT_TRUE(opened) << opened.error().message;
     store_ = std::move(*opened);
-    orders_ = std::make_unique<orders::OrderService>(*store_, clock_, random_, "node-1");
+    context_.emplace(node::Context{*store_, clock_, random_, log_, metrics_, "node-1"});
+    orders_ = std::make_unique<orders::OrderService>(*context_);
   }
 
   std::string newOrder() {
@@ -119,6 +121,8 @@ class SagaFixture : public ::testing::Test {
   std::FILE* log_sink_;
   observability::Logger log_;
   std::unique_ptr<store::Store> store_;
+  observability::Metrics metrics_;
+  std::optional<node::Context> context_;  // once the store is open
   std::unique_ptr<orders::OrderService> orders_;
   ScriptedHttp http_;
   clients::DeliveryClient client_{http_, "http://delivery.test", 3000};
