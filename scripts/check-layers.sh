@@ -8,22 +8,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Lowest first. Folders on one line are one layer: they must not include each other.
-layers=(
-  "common config"
-  "resilience"
-  "store"
-  "idempotency"
-  "clients observability"
-  "node"
-  "jobs"
-  "outbox"
-  "orders"
-  "saga alerts"
-  "reconciliation review"
-  "http"
-  "app"
-)
+# src/layers.txt: lowest first; folders on one line are one layer.
+layers=()
+while IFS= read -r line; do
+  line=${line%%#*}
+  [ -n "${line// /}" ] && layers+=("$line")
+done < src/layers.txt
 
 declare -A rank=()
 for i in "${!layers[@]}"; do
