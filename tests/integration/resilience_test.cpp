@@ -154,25 +154,6 @@ TEST_F(Resilience, DeliveryHangingIsBoundedByTheTimeout) {
   EXPECT_EQ(delivery.deliveriesPerOrder()[id], 1);
 }
 
-TEST_F(Resilience, DeliveryFlappingAndServerErrorsConverge) {
-  FakeDeliveryService delivery;
-  delivery.setFault(Fault::kFlapping);
-  auto env = fastRecovery();
-  env["OUTPOST_DELIVERY_SERVICE_URL"] = delivery.url();
-  start(env);
-  std::vector<std::string> ids;
-  for (int i = 0; i < 4; ++i) ids.push_back(postOrder()["id"]);
-  delivery.setFault(Fault::kServerError);
-  for (int i = 0; i < 2; ++i) ids.push_back(postOrder()["id"]);
-  delivery.setFault(Fault::kMalformed);
-  ids.push_back(postOrder()["id"]);
-  delivery.setFault(Fault::kNone);
-  EXPECT_TRUE(eventually([&] { return allDelivered(ids); }, seconds(20)));
-  // A malformed answer may have created a delivery the node never heard of; the
-  // Idempotency-Key makes the retry return that same delivery.
-  for (const auto& id : ids) EXPECT_EQ(delivery.deliveriesPerOrder()[id], 1) << id;
-}
-
 TEST_F(Resilience, WithoutADeliveryUrlJobsWaitSpendingNoAttempts) {
   start({});
   const std::string id = postOrder()["id"];

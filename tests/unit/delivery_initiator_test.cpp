@@ -92,6 +92,32 @@ TEST_F(DeliveryInitiation, ASuccessRecordsTheDeliveryAndCompletesTheSaga) {
       headers.end());
 }
 
+TEST_F(DeliveryInitiation, FlappingAndMalformedAnswersConvergeOnOneDeliveryPerOrder) {
+  // A malformed 2xx (a proxy's HTML page) may have made a delivery the node never heard
+  // of: it is retried, with the same Idempotency-Key, so the service answers with that
+  // same delivery rather than making a second one.
+  const std::string id = newOrder();
+  auto delivery = initiator(&client_, {1000, 1000, 20});
+  for (auto fault : {ScriptedHttp::Fault::kMalformed, ScriptedHttp::Fault::kServerError,
+                     ScriptedHttp::Fault::kRefuse, ScriptedHttp::Fault::kMalformed}) {
+    http_.setFault(fault);
+    delivery.runPass(kKeepGoing);
+    EXPECT_EQ(job(id).status, "PENDING");
+    clock_.advance(milliseconds(1200));
+  }
+  deliveriesSucceed();
+  delivery.runPass(kKeepGoing);
+  EXPECT_EQ(order(id).delivery_id, "dlv-1");
+  EXPECT_EQ(events(id, "DELIVERY_INITIATION_FAILED"), 4);
+  const auto requests = http_.requests();
+  ASSERT_EQ(requests.size(), 5u);
+  for (const auto& request : requests) {
+    EXPECT_NE(std::find(request.headers.begin(), request.headers.end(),
+                        std::make_pair(std::string("Idempotency-Key"), id)),
+              request.headers.end());
+  }
+}
+
 TEST_F(DeliveryInitiation, AfterTheLastAttemptTheOrderGoesToReview) {
   http_.setFault(ScriptedHttp::Fault::kServerError);
   const std::string id = newOrder();
