@@ -1,9 +1,8 @@
 #include "app/outbox_cli.h"
 
-#include <unistd.h>
-
 #include <cstdio>
 
+#include "app/command_store.h"
 #include "http/query.h"
 #include "outbox/outbox_admin.h"
 #include "store/store.h"
@@ -75,14 +74,9 @@ int runOutboxCommand(const Config& config, const std::vector<std::string>& posit
       return fail(name + " is not an option of 'outbox list'", 2);
     }
   }
-  if (access(config.database.c_str(), F_OK) != 0) {
-    return fail("no database at " + config.database + " (set database or --config)", 1);
-  }
   // Listing only reads: it never creates or migrates the file.
-  const store::StoreOptions options_for_file{config.database, config.database_busy_timeout_ms};
-  auto store = action == "list" ? store::Store::openReadOnly(options_for_file)
-                                : store::Store::open(options_for_file);
-  if (!store) return fail("cannot open " + config.database + ": " + store.error().message, 1);
+  auto store = openCommandStore(config, action == "list");
+  if (!store) return fail(store.error().message, 1);
   SystemClock clock;
   outbox::OutboxAdmin admin(**store, clock);
   if (action == "list") return list(admin, options);

@@ -1,9 +1,8 @@
 #include "app/review_cli.h"
 
-#include <unistd.h>
-
 #include <cstdio>
 
+#include "app/command_store.h"
 #include "common/text.h"
 #include "http/query.h"
 #include "review/review_service.h"
@@ -82,14 +81,9 @@ int runReviewCommand(const Config& config, const std::vector<std::string>& posit
   if (action == "resolve" && !options.contains("--action")) {
     return fail("resolve needs --action approve or --action cancel", 2);
   }
-  if (access(config.database.c_str(), F_OK) != 0) {
-    return fail("no database at " + config.database + " (set database or --config)", 1);
-  }
   // Listing only reads: it never creates or migrates the file.
-  const store::StoreOptions options_for_file{config.database, config.database_busy_timeout_ms};
-  auto store = action == "list" ? store::Store::openReadOnly(options_for_file)
-                                : store::Store::open(options_for_file);
-  if (!store) return fail("cannot open " + config.database + ": " + store.error().message, 1);
+  auto store = openCommandStore(config, action == "list");
+  if (!store) return fail(store.error().message, 1);
   SystemClock clock;
   SystemRandom random;
   observability::Logger log(clock);
