@@ -91,9 +91,22 @@ DeliveryAnswer DeliveryClient::status(const std::string& delivery_id) {
 }
 
 DeliveryAnswer DeliveryClient::cancel(const std::string& delivery_id) {
-  DeliveryAnswer answer =
-      answerFrom(call("POST", "/deliveries/" + pathSegment(delivery_id) + "/cancel", {}, ""));
-  if (answer.call_class == CallClass::kSuccess) answer.delivery_id = delivery_id;
+  const HttpResponse response =
+      call("POST", "/deliveries/" + pathSegment(delivery_id) + "/cancel", {}, "");
+  DeliveryAnswer answer = answerFrom(response);
+  if (answer.call_class != CallClass::kSuccess) return answer;
+  // Only the service's own word that this delivery is cancelled is done: a 2xx page from a
+  // proxy or a captive portal in front of it cancelled nothing.
+  if (stringField(response.body, "id") != delivery_id) {
+    markMalformed(answer, "id of the cancelled delivery");
+    return answer;
+  }
+  if (stringField(response.body, "status") != "CANCELLED") {
+    markMalformed(answer, "status CANCELLED");
+    return answer;
+  }
+  answer.delivery_id = delivery_id;
+  answer.status = "CANCELLED";
   return answer;
 }
 

@@ -36,7 +36,9 @@ class DeliveryClient {
   // GET {url}/deliveries/{id}: the authoritative status. A 2xx without a string "status"
   // is malformed: retriable.
   DeliveryAnswer status(const std::string& delivery_id);
-  // POST {url}/deliveries/{id}/cancel. 404 and 409 come back as permanent answers.
+  // POST {url}/deliveries/{id}/cancel. Done only on a 2xx {"id": <this id>, "status":
+  // "CANCELLED"}; any other 2xx is malformed: retriable. 404 (no_such_delivery) and other
+  // 4xx (a refusal: the parcel has left) come back as permanent answers.
   DeliveryAnswer cancel(const std::string& delivery_id);
 
  private:

@@ -129,8 +129,10 @@ void insertOrder(store::Connection& connection, const Order& order) {
 
 void setDeliveryId(store::Connection& connection, const std::string& order_id,
                    const std::string& delivery_id, std::int64_t now_millis) {
-  auto update =
-      connection.prepare("UPDATE orders SET delivery_id = ?, updated_at = ? WHERE id = ?");
+  // A delivery that reaches an order already cancelled must be seen cancelled too.
+  auto update = connection.prepare(
+      "UPDATE orders SET delivery_id = ?, updated_at = ?,"
+      " delivery_cancel_unverified = (status = 'CANCELLED') WHERE id = ?");
   update->bind(1, delivery_id);
   update->bind(2, now_millis);
   update->bind(3, order_id);
@@ -139,8 +141,12 @@ void setDeliveryId(store::Connection& connection, const std::string& order_id,
 
 bool changeStatus(store::Connection& connection, const std::string& order_id,
                   const std::string& from, const StatusChange& change) {
+  // Whatever path cancels an order with a delivery, the delivery is then checked until the
+  // service is seen holding it cancelled (schema/007_cancel_verification.sql).
   auto update = connection.prepare(
-      "UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = ?");
+      "UPDATE orders SET status = ?1, updated_at = ?2,"
+      " delivery_cancel_unverified = (?1 = 'CANCELLED' AND delivery_id IS NOT NULL)"
+      " WHERE id = ?3 AND status = ?4");
   update->bind(1, change.status);
   update->bind(2, change.at);
   update->bind(3, order_id);
@@ -148,6 +154,16 @@ bool changeStatus(store::Connection& connection, const std::string& order_id,
   if (update->exec() != 1) return false;
   appendHistory(connection, order_id, change);
   return true;
+}
+
+void markDeliveryCancelVerified(store::Connection& connection, const std::string& order_id,
+                                const std::string& delivery_id) {
+  auto update = connection.prepare(
+      "UPDATE orders SET delivery_cancel_unverified = 0"
+      " WHERE id = ? AND delivery_id = ? AND delivery_cancel_unverified = 1");
+  update->bind(1, order_id);
+  update->bind(2, delivery_id);
+  update->exec();
 }
 
 std::optional<Order> findOrder(store::Connection& connection, const std::string& id,

@@ -24,6 +24,11 @@ bool changeStatus(store::Connection& connection, const std::string& order_id,
 void appendHistory(store::Connection& connection, const std::string& order_id,
                    const StatusChange& change);
 
+// The delivery service has been read holding `delivery_id` as cancelled (or not holding
+// it at all): if it is still the order's delivery, its cancellation needs no more checking.
+void markDeliveryCancelVerified(store::Connection& connection, const std::string& order_id,
+                                const std::string& delivery_id);
+
 void setDeliveryId(store::Connection& connection, const std::string& order_id,
                    const std::string& delivery_id, std::int64_t now_millis);
 

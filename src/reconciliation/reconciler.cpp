@@ -60,6 +60,7 @@ RunRecord Reconciler::reconcile(const jobs::StopRequested& stop_requested) {
     if (!reconcilePage(*page, run, stop_requested)) break;
     if (page->size() < static_cast<std::size_t>(deps_.page_size)) break;
   }
+  verifyCancellations(run, stop_requested);
   run.stopped = stop_requested();
   if (!run.breaker_open && !run.store_down && !run.stopped) flagStaleOrders(run);
   return finish(run);
@@ -84,17 +85,12 @@ bool Reconciler::reconcilePage(const std::vector<Candidate>& page, RunState& run
     const auto answer = clients::callThrough(
         deps_.breaker, [&] { return deps_.client.status(candidate.delivery_id); });
     if (!answer) {
-      run.breaker_open = true;
-      if (run.record.error.empty()) run.record.error = "the delivery service's breaker is open";
+      breakerOpened(run);
       break;
     }
     auto decision = judge(candidate, *answer);
     if (!decision) {
-      ++run.record.failed;
-      deps_.node.log.error("reconciliation failed for order", {{"orderId", candidate.order_id},
-                                                          {"deliveryId", candidate.delivery_id},
-                                                          {"error", answer->error}});
-      if (run.record.error.empty()) run.record.error = candidate.order_id + ": " + answer->error;
+      orderFailed(candidate, answer->error, run);
       continue;
     }
     ++run.record.checked;
@@ -127,9 +123,9 @@ std::optional<Reconciler::Decision> Reconciler::judge(const Candidate& candidate
     return decision;
   }
   deps_.node.log.warn("order status inconsistency detected", {{"orderId", candidate.order_id},
-                                                         {"currentStatus", candidate.status},
-                                                         {"expectedStatus", *expected},
-                                                         {"deliveryStatus", answer.status}});
+                                                              {"currentStatus", candidate.status},
+                                                              {"expectedStatus", *expected},
+                                                              {"deliveryStatus", answer.status}});
   if (orders::isValidTransition(candidate.status, *expected)) {
     decision.kind = Decision::Kind::kApply;
     decision.to = *expected;
@@ -217,8 +213,111 @@ void Reconciler::applyStatus(store::Connection& c, const Decision& decision,
   if (order.flagged) {
     store::resolveReview(c, order.order_id, store::kReviewReconciliation, "RECONCILED", now);
   }
-  deps_.node.log.info("order status reconciled",
-                 {{"orderId", order.order_id}, {"from", order.status}, {"status", decision.to}});
+  deps_.node.log.info(
+      "order status reconciled",
+      {{"orderId", order.order_id}, {"from", order.status}, {"status", decision.to}});
+}
+
+void Reconciler::verifyCancellations(RunState& run, const jobs::StopRequested& stop_requested) {
+  std::string after;
+  while (!run.breaker_open && !run.store_down && !stop_requested()) {
+    auto page = deps_.node.store.read(
+        [&](store::Connection& c) { return cancelledToVerify(c, after, deps_.page_size); });
+    if (!page) {
+      run.store_down = true;
+      run.record.error = "cannot read the cancelled orders: " + page.error().message;
+      break;
+    }
+    if (page->empty()) break;
+    run.candidates += static_cast<int>(page->size());
+    after = page->back().order_id;
+    for (const auto& order : *page) {
+      if (run.breaker_open || run.store_down || stop_requested()) break;
+      verifyCancellation(order, run);
+    }
+    if (page->size() < static_cast<std::size_t>(deps_.page_size)) break;
+  }
+}
+
+// A cancelled order's delivery is read back: cancelled (or unknown to the service) ends the
+// check; live, it is cancelled again and read back on the next run; a refusal (the parcel
+// has left) goes to staff, who then own it.
+void Reconciler::verifyCancellation(const Candidate& order, RunState& run) {
+  const auto read =
+      clients::callThrough(deps_.breaker, [&] { return deps_.client.status(order.delivery_id); });
+  if (!read) return breakerOpened(run);
+  if (read->no_such_delivery ||
+      (read->call_class == clients::CallClass::kSuccess &&
+       orders::statusForDeliveryStatus(read->status) == orders::kCancelled)) {
+    ++run.record.checked;
+    return recordCancellation(order, run, [&](store::Connection& c, std::int64_t) {
+      orders::markDeliveryCancelVerified(c, order.order_id, order.delivery_id);
+    });
+  }
+  if (read->call_class != clients::CallClass::kSuccess) return orderFailed(order, read->error, run);
+  ++run.record.checked;
+  deps_.node.log.warn("the delivery of a cancelled order is live: cancelling it again",
+                      {{"orderId", order.order_id},
+                       {"deliveryId", order.delivery_id},
+                       {"deliveryStatus", read->status}});
+  const auto cancelled =
+      clients::callThrough(deps_.breaker, [&] { return deps_.client.cancel(order.delivery_id); });
+  if (!cancelled) return breakerOpened(run);
+  if (cancelled->call_class == clients::CallClass::kRetriable) {
+    return orderFailed(order, cancelled->error, run);
+  }
+  const std::string was = "delivery " + order.delivery_id + " was " + read->status;
+  if (cancelled->call_class == clients::CallClass::kPermanent && !cancelled->no_such_delivery) {
+    ++run.record.flagged;
+    const std::string reason =
+        "the order is cancelled but " + was +
+        " and the delivery service refused to cancel it: " + cancelled->error;
+    return recordCancellation(order, run, [&](store::Connection& c, std::int64_t now) {
+      store::flagForReview(c, order.order_id, store::kReviewCancellation, reason, now);
+      orders::appendHistory(c, order.order_id,
+                            {orders::kCancelled, now, "reconciliation: " + reason});
+      orders::markDeliveryCancelVerified(c, order.order_id, order.delivery_id);
+    });
+  }
+  ++run.record.reconciled;
+  recordCancellation(order, run, [&](store::Connection& c, std::int64_t now) {
+    store::recordSagaStep(c, order.order_id, store::kStepDeliveryCancelled,
+                          {{"deliveryId", order.delivery_id},
+                           {"byReconciliation", true},
+                           {"deliveryStatus", read->status}},
+                          now);
+    orders::appendHistory(
+        c, order.order_id,
+        {orders::kCancelled, now, "reconciliation: " + was + "; cancelled again"});
+  });
+}
+
+void Reconciler::recordCancellation(
+    const Candidate& order, RunState& run,
+    const std::function<void(store::Connection&, std::int64_t)>& change) {
+  const std::int64_t now = deps_.node.clock.wallMillis();
+  auto written = deps_.node.store.write([&](store::Connection& c) {
+    auto current = orderNow(c, order.order_id);
+    if (current && current->status == orders::kCancelled) change(c, now);
+    return okStatus();
+  });
+  if (!written) {
+    run.store_down = true;
+    run.record.error = "cannot record the run's changes";
+  }
+}
+
+void Reconciler::breakerOpened(RunState& run) {
+  run.breaker_open = true;
+  if (run.record.error.empty()) run.record.error = "the delivery service's breaker is open";
+}
+
+void Reconciler::orderFailed(const Candidate& order, const std::string& error, RunState& run) {
+  ++run.record.failed;
+  deps_.node.log.error(
+      "reconciliation failed for order",
+      {{"orderId", order.order_id}, {"deliveryId", order.delivery_id}, {"error", error}});
+  if (run.record.error.empty()) run.record.error = order.order_id + ": " + error;
 }
 
 void Reconciler::flagStaleOrders(RunState& run) {
@@ -265,12 +364,12 @@ RunRecord Reconciler::finish(RunState& run) {
     return okStatus();
   });
   deps_.node.log.info("reconciliation run finished",
-                 {{"status", record.status},
-                  {"checked", record.checked},
-                  {"reconciled", record.reconciled},
-                  {"flagged", record.flagged},
-                  {"failed", record.failed},
-                  {"durationMs", record.finished_at - record.started_at}});
+                      {{"status", record.status},
+                       {"checked", record.checked},
+                       {"reconciled", record.reconciled},
+                       {"flagged", record.flagged},
+                       {"failed", record.failed},
+                       {"durationMs", record.finished_at - record.started_at}});
   return record;
 }
 

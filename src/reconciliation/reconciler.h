@@ -4,9 +4,11 @@
 // have one), maps it to a sales status and applies it when the transition is valid
 // (ORDER_STATUS_RECONCILED, history updated); otherwise the order goes to manual review
 // ("Invalid status transition ..."). PENDING_SHIPMENT orders that still have no delivery
-// after stale_after_ms are flagged too. One order's failure is logged and counted, never
-// stops the run; an open delivery breaker ends it early. The outcome (HEALTHY, DEGRADED
-// when some orders failed or were not reached, FAILED when nothing could be checked) is
+// after stale_after_ms are flagged too. CANCELLED orders whose delivery has not been read
+// back as cancelled are checked as well (cancelled again while it is live; a refusal goes
+// to review), so a cancelled order never keeps a live delivery. One order's failure is logged and
+// counted, never stops the run; an open delivery breaker ends it early. The outcome (HEALTHY,
+// DEGRADED when some orders failed or were not reached, FAILED when nothing could be checked) is
 // kept in memory and in reconciliation_runs. Orders are read and written a page at a time.
 #pragma once
 
@@ -67,6 +69,13 @@ class Reconciler final : public jobs::BackgroundJob {
   Status apply(const std::vector<Decision>& decisions, RunState& run);
   void applyStatus(store::Connection& c, const Decision& decision,
                    const outbox::EventContext& context);
+  void verifyCancellations(RunState& run, const jobs::StopRequested& stop_requested);
+  void verifyCancellation(const Candidate& order, RunState& run);
+  // Writes `change` if the order is still CANCELLED.
+  void recordCancellation(const Candidate& order, RunState& run,
+                          const std::function<void(store::Connection&, std::int64_t)>& change);
+  void breakerOpened(RunState& run);
+  void orderFailed(const Candidate& order, const std::string& error, RunState& run);
   void flagStaleOrders(RunState& run);
   RunRecord finish(RunState& run);
 

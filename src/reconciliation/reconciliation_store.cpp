@@ -1,6 +1,23 @@
 #include "reconciliation/reconciliation_store.h"
 
 namespace outpost::reconciliation {
+namespace {
+
+// Runs a query of (id, status, delivery_id, requires_manual_review) whose parameters are
+// the id to start after and the page size.
+std::vector<Candidate> candidatesAfter(SQLite::Statement& query, const std::string& after,
+                                       int limit) {
+  query.bind(1, after);
+  query.bind(2, limit);
+  std::vector<Candidate> candidates;
+  while (query.executeStep()) {
+    candidates.push_back({query.getColumn(0).getString(), query.getColumn(1).getString(),
+                          query.getColumn(2).getString(), query.getColumn(3).getInt() != 0});
+  }
+  return candidates;
+}
+
+}  // namespace
 
 std::vector<Candidate> ordersToReconcile(store::Connection& connection, const std::string& after,
                                          int limit) {
@@ -11,14 +28,15 @@ std::vector<Candidate> ordersToReconcile(store::Connection& connection, const st
       " WHERE delivery_id IS NOT NULL AND status NOT IN ('DELIVERED', 'CANCELLED') AND id > ?"
       " AND saga_state != 'COMPENSATING'"
       " ORDER BY id LIMIT ?");
-  query->bind(1, after);
-  query->bind(2, limit);
-  std::vector<Candidate> candidates;
-  while (query->executeStep()) {
-    candidates.push_back({query->getColumn(0).getString(), query->getColumn(1).getString(),
-                          query->getColumn(2).getString(), query->getColumn(3).getInt() != 0});
-  }
-  return candidates;
+  return candidatesAfter(*query, after, limit);
+}
+
+std::vector<Candidate> cancelledToVerify(store::Connection& connection, const std::string& after,
+                                         int limit) {
+  auto query = connection.prepare(
+      "SELECT id, status, delivery_id, requires_manual_review FROM orders"
+      " WHERE delivery_cancel_unverified = 1 AND id > ? ORDER BY id LIMIT ?");
+  return candidatesAfter(*query, after, limit);
 }
 
 std::vector<std::string> staleWithoutDelivery(store::Connection& connection,

@@ -24,6 +24,11 @@ struct Candidate {
 std::vector<Candidate> ordersToReconcile(store::Connection& connection, const std::string& after,
                                          int limit);
 
+// CANCELLED orders whose delivery has not been read back as cancelled yet (the mark of
+// schema/007), with an id above `after`, in id order.
+std::vector<Candidate> cancelledToVerify(store::Connection& connection, const std::string& after,
+                                         int limit);
+
 // PENDING_SHIPMENT orders created before `created_before` that still have no delivery and
 // are not flagged yet.
 std::vector<std::string> staleWithoutDelivery(store::Connection& connection,

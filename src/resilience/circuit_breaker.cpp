@@ -167,11 +167,13 @@ void CircuitBreaker::finishTrial(CallResult result, std::int64_t now_ms) {
   }
 }
 
-// Checked after every result, a success too: a success can bring the window up to the
-// volume threshold with the failure rate still at or above the threshold.
+// Only a failure can trip the breaker (SPEC §5): a success is evidence that the service is
+// up, even when it brings the window to the volume threshold at a failure rate at or above
+// the threshold. The next failure then trips it.
 void CircuitBreaker::recordWhileClosed(bool failed, std::int64_t now_ms) {
   recordInWindow(now_ms, failed);
   consecutive_failures_ = failed ? consecutive_failures_ + 1 : 0;
+  if (!failed) return;
   if (auto reason = tripReason(now_ms)) transition(BreakerState::kOpen, std::move(*reason), now_ms);
 }
 

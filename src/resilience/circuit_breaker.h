@@ -5,7 +5,8 @@
 // when the window holds at least volume_threshold calls and the failure percentage is at
 // or above error_threshold_percentage (>=, as resilience4j and Polly; opossum uses >), or
 // after consecutive_failures failures in a row whatever the window holds (a kiosk making
-// one call a minute never fills a 10 s window).
+// one call a minute never fills a 10 s window). Only a failure is judged against these
+// rules: a success never opens the breaker, whatever the window then holds.
 // OPEN: calls are rejected without reaching the dependency, and do not count.
 // HALF_OPEN: after reset_timeout_ms exactly one trial call is let through, however many
 // callers race. The trial has a deadline (timeout_ms): if no result arrives by then, it

@@ -161,6 +161,61 @@ TEST_F(Saga, CancelWhileDeliveryIsDownReachesItOnceItIsBack) {
   EXPECT_EQ(events(id, "ORDER_CANCELLED"), 1);
 }
 
+TEST_F(Saga, ACancelAnsweredWithAnHtmlPageIsRetriedUntilTheDeliveryIsCancelled) {
+  FakeDeliveryService delivery;
+  start(fastDelivery(delivery));
+  const json created = postOrder();
+  const std::string id = created["id"];
+  const std::string delivery_id = created["deliveryId"];
+  delivery.setFault(Fault::kMalformed);  // 200 with an HTML page, nothing cancelled
+  auto [status, order] = post("/v1/orders/" + id + "/cancel");
+  EXPECT_EQ(status, 202) << order;
+  EXPECT_EQ(order["sagaState"], "COMPENSATING");
+  const std::string cancel_path = "/deliveries/" + delivery_id + "/cancel";
+  ASSERT_TRUE(eventually([&] { return delivery.requestCount(cancel_path) >= 2; }, seconds(10)))
+      << node_->logs();
+  EXPECT_EQ(getOrder(id)["status"], "PENDING_SHIPMENT");  // never taken for done
+  EXPECT_EQ(events(id, "ORDER_CANCELLED"), 0);
+
+  delivery.setFault(Fault::kNone);
+  EXPECT_TRUE(eventually([&] { return getOrder(id)["status"] == "CANCELLED"; }, seconds(10)))
+      << node_->logs();
+  EXPECT_EQ(delivery.status(delivery_id), "CANCELLED");
+  EXPECT_EQ(getOrder(id)["sagaState"], "COMPENSATED");
+  EXPECT_EQ(events(id, "ORDER_CANCELLED"), 1);
+}
+
+TEST_F(Saga, ACancelTheDeliveryServiceAcknowledgedAndLostIsMadeAgainByReconciliation) {
+  FakeDeliveryService delivery;
+  auto env = fastDelivery(delivery);
+  env["OUTPOST_RECONCILIATION_INTERVAL_MS"] = "200";
+  start(env);
+  const json created = postOrder();
+  const std::string id = created["id"];
+  const std::string delivery_id = created["deliveryId"];
+  delivery.forgetNextCancel();  // 200 CANCELLED, and the delivery stays CREATED
+  auto [status, order] = post("/v1/orders/" + id + "/cancel");
+  EXPECT_EQ(status, 202) << order;
+  EXPECT_EQ(order["status"], "CANCELLED");
+
+  ASSERT_TRUE(eventually([&] { return delivery.status(delivery_id) == "CANCELLED"; }, seconds(10)))
+      << node_->logs();
+  EXPECT_EQ(delivery.cancelCount(delivery_id), 2);
+  EXPECT_TRUE(hasHistoryReason(getOrder(id), "cancelled again")) << getOrder(id);
+  // Read back as cancelled on a later run: no more checking, no third cancel.
+  SQLite::Database db(node_->database(), SQLite::OPEN_READONLY);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return db.execAndGet("SELECT delivery_cancel_unverified FROM orders WHERE id = '" + id +
+                             "'")
+                   .getInt() == 0;
+      },
+      seconds(10)));
+  EXPECT_EQ(delivery.cancelCount(delivery_id), 2);
+  EXPECT_EQ(getOrder(id)["status"], "CANCELLED");
+  EXPECT_EQ(events(id, "ORDER_CANCELLED"), 1);
+}
+
 TEST_F(Saga, ReconciliationAppliesAValidStatusAndFlagsAnInvalidOne) {
   FakeDeliveryService delivery;
   auto env = fastDelivery(delivery);

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <utility>
 
 #include "support/eventually.h"
 
@@ -255,7 +256,7 @@ bool FakeService::intercept(const httplib::Request& request, httplib::Response& 
         return true;
       case Fault::kMalformed:
         response.status = successStatus(request);
-        response.set_content("<html>this is not JSON", "application/json");
+        response.set_content("<html><body>Sign in to continue</body></html>", "text/html");
         return true;
       case Fault::kFlapping:
         if (flap_count_++ % 2 == 0) {
@@ -357,6 +358,11 @@ void FakeDeliveryService::failStatusReads(const std::string& delivery_id) {
   failing_reads_.insert(delivery_id);
 }
 
+void FakeDeliveryService::forgetNextCancel() {
+  std::lock_guard lock(mutex_);
+  forget_next_cancel_ = true;
+}
+
 int FakeDeliveryService::cancelCount(const std::string& delivery_id) const {
   std::lock_guard lock(mutex_);
   auto it = cancels_.find(delivery_id);
@@ -438,9 +444,9 @@ void FakeDeliveryService::addRoutes(httplib::Server& server) {
       problem(response, 409, "delivery " + d.id + " is " + d.status);
       return;
     }
-    d.status = "CANCELLED";
+    if (!std::exchange(forget_next_cancel_, false)) d.status = "CANCELLED";
     ++cancels_[d.id];
-    answer(response, 200, json{{"id", d.id}, {"status", d.status}});
+    answer(response, 200, json{{"id", d.id}, {"status", "CANCELLED"}});
   });
 }
 

@@ -13,8 +13,8 @@
 //                service stops; then they are answered under the fault in force (dropped
 //                unanswered for kRefuse, 503 when stopping).
 //   kServerError 500 with a JSON problem body
-//   kMalformed   the success status (200, or 201 for a delivery creation) with a body that
-//                is not JSON
+//   kMalformed   the success status (200, or 201 for a delivery creation) with an HTML page
+//                (a captive portal or a proxy in front of the service), not JSON
 //   kFlapping    requests alternate, starting with a failure: 500, normal, 500, normal...
 //
 // stop() (and destruction) waits for in-flight requests; a client that keeps an idle
@@ -122,7 +122,9 @@ class FakeProductService final : public FakeService {
 // GET /deliveries/{id} -> 200 {"id", "status", "orderId"}; unknown id: 404; an id given
 //   to failStatusReads: 500 (one broken record, for reconciliation).
 // POST /deliveries/{id}/cancel -> 200 {"id", "status": "CANCELLED"} (again: same answer);
-//   unknown id: 404; once PICKED_UP, IN_TRANSIT or DELIVERED: 409.
+//   unknown id: 404; once PICKED_UP, IN_TRANSIT or DELIVERED: 409. forgetNextCancel(): the
+//   next cancel is answered 200 CANCELLED but the delivery stays as it was (a service that
+//   acknowledges a cancel and loses it).
 class FakeDeliveryService final : public FakeService {
  public:
   FakeDeliveryService();
@@ -136,6 +138,7 @@ class FakeDeliveryService final : public FakeService {
   void setRejectAll(bool reject);  // 422: permanent rejection
   void failStatusReads(const std::string& delivery_id);
   int cancelCount(const std::string& delivery_id) const;  // cancel requests answered 200
+  void forgetNextCancel();
 
  private:
   struct Delivery {
@@ -154,6 +157,7 @@ class FakeDeliveryService final : public FakeService {
   int next_id_ = 1;
   std::set<std::string> failing_reads_;
   std::map<std::string, int> cancels_;
+  bool forget_next_cancel_ = false;
 };
 
 // POST /hook: an alert webhook receiver (SPEC §5). Keeps each body it answered 204, in

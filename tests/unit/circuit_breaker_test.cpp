@@ -128,13 +128,35 @@ TEST(CircuitBreaker, StaysClosedBelowTheThresholdPercentage) {
   EXPECT_EQ(breaker.state(), BreakerState::kOpen);
 }
 
-TEST(CircuitBreaker, ASuccessThatReachesTheVolumeThresholdCanOpenIt) {
+TEST(CircuitBreaker, ASuccessNeverOpensItEvenAtTheThreshold) {
   FakeClock clock;
   CircuitBreaker breaker(rateOnlyOptions(), clock);
   calls(breaker, 2, CallResult::kFailure);
   calls(breaker, 2, CallResult::kSuccess);
   EXPECT_EQ(breaker.state(), BreakerState::kClosed);  // 4 calls: below the volume
-  call(breaker, CallResult::kSuccess);                // 2 of 5 failed: 40 %
+  call(breaker, CallResult::kSuccess);                // 2 of 5 failed: 40 %, at the threshold
+  EXPECT_EQ(breaker.state(), BreakerState::kClosed);
+  EXPECT_EQ(breaker.snapshot().calls_in_window, 5);
+  EXPECT_EQ(breaker.snapshot().failures_in_window, 2);
+}
+
+TEST(CircuitBreaker, AFailureAtTheThresholdOpensIt) {
+  FakeClock clock;
+  CircuitBreaker breaker(rateOnlyOptions(), clock);
+  calls(breaker, 3, CallResult::kSuccess);
+  call(breaker, CallResult::kFailure);  // 1 of 4: below the volume
+  EXPECT_EQ(breaker.state(), BreakerState::kClosed);
+  call(breaker, CallResult::kFailure);  // 2 of 5 failed: 40 %
+  EXPECT_EQ(breaker.state(), BreakerState::kOpen);
+}
+
+TEST(CircuitBreaker, AfterSuccessesAtTheThresholdTheNextFailureOpensIt) {
+  FakeClock clock;
+  CircuitBreaker breaker(rateOnlyOptions(), clock);
+  calls(breaker, 2, CallResult::kFailure);
+  calls(breaker, 3, CallResult::kSuccess);  // 40 % over 5 calls, reached by successes
+  EXPECT_EQ(breaker.state(), BreakerState::kClosed);
+  call(breaker, CallResult::kFailure);  // 3 of 6: 50 %
   EXPECT_EQ(breaker.state(), BreakerState::kOpen);
 }
 
@@ -174,7 +196,8 @@ TEST(CircuitBreaker, FailuresStayInTheWindowUntilItsLastBucket) {
   calls(breaker, 2, CallResult::kFailure);
   advance(clock, kWindowMs - 1);  // still in the oldest of the 10 buckets
   EXPECT_EQ(breaker.snapshot().failures_in_window, 2);
-  calls(breaker, 3, CallResult::kSuccess);
+  calls(breaker, 2, CallResult::kSuccess);
+  call(breaker, CallResult::kFailure);  // 3 of 5 only with the two old failures
   EXPECT_EQ(breaker.state(), BreakerState::kOpen);
 }
 
@@ -639,6 +662,7 @@ class ReferenceBreaker {
     }
     results_.push_back({now, failed});
     streak_ = failed ? streak_ + 1 : 0;
+    if (!failed) return;
     const auto [calls, failures] = window(now);
     if ((calls >= o_.volume_threshold && failures * 100 >= o_.error_threshold_percentage * calls) ||
         streak_ >= o_.consecutive_failures) {

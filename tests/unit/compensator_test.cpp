@@ -130,6 +130,40 @@ TEST_F(Compensation, ADeliveryServiceThatIsDownIsRetriedWithBackoffUntilItAnswer
   EXPECT_EQ(order(id).saga_state, store::kSagaCompensated);
 }
 
+TEST_F(Compensation, ACancelAnsweredWithAnHtmlPageIsRetriedNeverTakenAsDone) {
+  const std::string id = newOrder();
+  giveDelivery(id, "dlv-h");
+  http_.queue(ScriptedHttp::answerText(200, "<html><title>Sign in to the shop Wi-Fi</title>"));
+  http_.setRespond(ScriptedHttp::knowsDelivery("dlv-h"));
+  saga::Compensator compensator = makeCompensator();
+  auto cancelled = compensator.cancel(id, "x");
+  ASSERT_TRUE(cancelled);
+  EXPECT_EQ(cancelled->order.status, orders::kPendingShipment);  // nothing was cancelled
+  EXPECT_EQ(cancelled->order.saga_state, store::kSagaCompensating);
+  EXPECT_EQ(events(id, "ORDER_CANCELLED"), 0);
+  EXPECT_EQ(jobStatus(id, jobs::kCompensateOrder), "PENDING");
+
+  clock_.advance(milliseconds(1300));
+  compensator.runPass([] { return false; });
+  EXPECT_EQ(http_.count("POST /deliveries/dlv-h/cancel"), 2);
+  EXPECT_EQ(order(id).status, orders::kCancelled);
+  EXPECT_EQ(events(id, "ORDER_CANCELLED"), 1);
+}
+
+TEST_F(Compensation, ACancelledOrderWithADeliveryIsLeftToBeReadBack) {
+  const std::string without = newOrder();
+  const std::string with = newOrder();
+  giveDelivery(with, "dlv-r");
+  http_.setRespond(ScriptedHttp::knowsDelivery("dlv-r"));
+  saga::Compensator compensator = makeCompensator();
+  ASSERT_TRUE(compensator.cancel(without, "x"));
+  ASSERT_TRUE(compensator.cancel(with, "x"));
+  EXPECT_EQ(order(with).status, orders::kCancelled);
+  // The cancel's own answer does not end the check: reconciliation reads the delivery back.
+  EXPECT_EQ(cancelUnverified(with), 1);
+  EXPECT_EQ(cancelUnverified(without), 0);
+}
+
 TEST_F(Compensation, AfterMaxAttemptsStaffAreToldButTheCancelGoesOn) {
   const std::string id = newOrder();
   giveDelivery(id, "dlv-3");
@@ -146,8 +180,7 @@ TEST_F(Compensation, AfterMaxAttemptsStaffAreToldButTheCancelGoesOn) {
   EXPECT_EQ(jobStatus(id, jobs::kCompensateOrder), "PENDING");  // never given up
   EXPECT_EQ(order(id).status, orders::kPendingShipment);
 
-  http_.setRespond(
-      [](const std::string&, const std::string&) { return ScriptedHttp::answer(200, {}); });
+  http_.setRespond(ScriptedHttp::knowsDelivery("dlv-3"));
   clock_.advance(milliseconds(10000));
   compensator.runPass([] { return false; });
   EXPECT_EQ(order(id).status, orders::kCancelled);
@@ -216,8 +249,7 @@ TEST_F(Compensation, AnInitiationLeftFromBeforeARestartMayHaveMadeADelivery) {
 TEST_F(Compensation, WhileADeliveryCallIsUnderWayTheCancelWaitsForIt) {
   const std::string id = newOrder();
   giveDelivery(id, "dlv-5");
-  http_.setRespond(
-      [](const std::string&, const std::string&) { return ScriptedHttp::answer(200, {}); });
+  http_.setRespond(ScriptedHttp::knowsDelivery("dlv-5"));
   saga::Compensator compensator = makeCompensator();
   {
     ASSERT_TRUE(order_calls_.in_flight.tryClaim(id));  // the initiator is calling for it
@@ -286,8 +318,7 @@ TEST_F(Compensation, StartUpResumesInterruptedSagas) {
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].aggregate_id, waiting);
 
-  http_.setRespond(
-      [](const std::string&, const std::string&) { return ScriptedHttp::answer(200, {}); });
+  http_.setRespond(ScriptedHttp::knowsDelivery("dlv-8"));
   saga::Compensator compensator = makeCompensator();
   compensator.runPass([] { return false; });
   EXPECT_EQ(order(cancelling).status, orders::kCancelled);

@@ -234,14 +234,154 @@ TEST_F(Reconciliation, ADeliveryCancelledElsewhereCompletesTheSagasCompensation)
 
 TEST_F(Reconciliation, AFlagIsNotPutOnAnOrderThatMovedMeanwhile) {
   const std::string id = orderWithDelivery("dlv-m");
+  bool cancelled = false;
   http_.setRespond([&](const std::string&, const std::string&) {
-    setStatus(id, orders::kPendingShipment, orders::kCancelled);  // cancelled meanwhile
+    if (!std::exchange(cancelled, true)) {
+      setStatus(id, orders::kPendingShipment, orders::kCancelled);  // cancelled meanwhile
+    }
     return ScriptedHttp::answer(404, {});
   });
   auto reconciler = makeReconciler();
   run(reconciler);
   EXPECT_FALSE(order(id).requires_manual_review);
   EXPECT_EQ(openReviews(id, "RECONCILIATION"), 0);
+}
+
+// --- Cancelled orders: their delivery is read back until it is seen cancelled -----------
+
+class CancelVerification : public Reconciliation {
+ protected:
+  std::string cancelledOrder(const std::string& delivery_id) {
+    const std::string id = orderWithDelivery(delivery_id);
+    setStatus(id, orders::kPendingShipment, orders::kCancelled);
+    return id;
+  }
+
+  // The scripted delivery service holds every delivery as `status` ("404": none, "500":
+  // failing reads); a cancel answers `cancel_status`, and 200 cancels it.
+  void deliveryService(std::string status, int cancel_status = 200) {
+    status_ = std::move(status);
+    http_.setRespond([this, cancel_status](const std::string& method, const std::string& path) {
+      std::string id = path.substr(std::string("/deliveries/").size());
+      id = id.substr(0, id.find('/'));
+      if (method == "GET") {
+        if (status_ == "404") return ScriptedHttp::answer(404, {});
+        if (status_ == "500") return ScriptedHttp::answer(500, {});
+        return ScriptedHttp::answer(200, {{"id", id}, {"status", status_}});
+      }
+      if (cancel_status != 200) return ScriptedHttp::answer(cancel_status, {});
+      status_ = "CANCELLED";
+      return ScriptedHttp::answer(200, {{"id", id}, {"status", status_}});
+    });
+  }
+
+  std::string status_;
+};
+
+TEST_F(CancelVerification, ADeliverySeenCancelledEndsTheCheck) {
+  const std::string id = cancelledOrder("dlv-c");
+  EXPECT_EQ(cancelUnverified(id), 1);
+  deliveryService("CANCELLED");
+  auto reconciler = makeReconciler();
+  const RunRecord record = run(reconciler);
+  EXPECT_EQ(record.status, "HEALTHY");
+  EXPECT_EQ(record.checked, 1);
+  EXPECT_EQ(record.reconciled, 0);
+  EXPECT_EQ(cancelUnverified(id), 0);
+  EXPECT_EQ(run(reconciler).checked, 0);  // never asked again
+  EXPECT_EQ(http_.calls(), std::vector<std::string>{"GET /deliveries/dlv-c"});
+  EXPECT_EQ(order(id).status, orders::kCancelled);
+}
+
+TEST_F(CancelVerification, ALiveDeliveryIsCancelledAgainAndReadBackOnTheNextRun) {
+  const std::string id = cancelledOrder("dlv-l");
+  deliveryService("CREATED");  // the service lost the cancel it acknowledged
+  auto reconciler = makeReconciler();
+  const RunRecord first = run(reconciler);
+  EXPECT_EQ(first.status, "HEALTHY");
+  EXPECT_EQ(first.reconciled, 1);
+  EXPECT_EQ(http_.calls(),
+            (std::vector<std::string>{"GET /deliveries/dlv-l", "POST /deliveries/dlv-l/cancel"}));
+  EXPECT_EQ(cancelUnverified(id), 1);  // its answer is not yet the read-back
+  const orders::Order cancelled = order(id);
+  EXPECT_EQ(cancelled.status, orders::kCancelled);
+  EXPECT_EQ(cancelled.history.back().reason,
+            "reconciliation: delivery dlv-l was CREATED; cancelled again");
+  ASSERT_FALSE(cancelled.saga_steps.empty());
+  EXPECT_EQ(cancelled.saga_steps.back().at("step"), "DELIVERY_CANCELLED");
+  EXPECT_EQ(cancelled.saga_steps.back().at("data").at("byReconciliation"), true);
+
+  EXPECT_EQ(run(reconciler).checked, 1);
+  EXPECT_EQ(cancelUnverified(id), 0);
+  EXPECT_EQ(http_.count("POST /deliveries/dlv-l/cancel"), 1);
+}
+
+TEST_F(CancelVerification, ARefusalToCancelALiveDeliveryGoesToStaff) {
+  const std::string id = cancelledOrder("dlv-t");
+  deliveryService("IN_TRANSIT", 409);
+  auto reconciler = makeReconciler();
+  const RunRecord record = run(reconciler);
+  EXPECT_EQ(record.flagged, 1);
+  EXPECT_EQ(openReviews(id, "CANCELLATION"), 1);
+  const orders::Order flagged = order(id);
+  EXPECT_TRUE(flagged.requires_manual_review);
+  ASSERT_TRUE(flagged.review_reason);
+  EXPECT_EQ(flagged.review_reason->rfind(
+                "the order is cancelled but delivery dlv-t was IN_TRANSIT and the delivery "
+                "service refused to cancel it",
+                0),
+            0u)
+      << *flagged.review_reason;
+  EXPECT_EQ(cancelUnverified(id), 0);  // staff own it now
+  EXPECT_EQ(run(reconciler).checked, 0);
+}
+
+TEST_F(CancelVerification, ADeliveryTheServiceDoesNotKnowNeedsNoCancel) {
+  const std::string id = cancelledOrder("dlv-u");
+  deliveryService("404");
+  auto reconciler = makeReconciler();
+  EXPECT_EQ(run(reconciler).checked, 1);
+  EXPECT_EQ(cancelUnverified(id), 0);
+  EXPECT_EQ(http_.count("POST /deliveries/dlv-u/cancel"), 0);
+}
+
+TEST_F(CancelVerification, AFailedReadKeepsTheMarkForTheNextRun) {
+  const std::string id = cancelledOrder("dlv-f");
+  deliveryService("500");
+  auto reconciler = makeReconciler();
+  const RunRecord failed = run(reconciler);
+  EXPECT_EQ(failed.failed, 1);
+  EXPECT_EQ(failed.status, "FAILED");
+  EXPECT_EQ(cancelUnverified(id), 1);
+  deliveryService("CANCELLED");
+  EXPECT_EQ(run(reconciler).status, "HEALTHY");
+  EXPECT_EQ(cancelUnverified(id), 0);
+}
+
+TEST_F(CancelVerification, AnOpenBreakerEndsTheRunAndKeepsTheMark) {
+  const std::string id = cancelledOrder("dlv-b");
+  openBreaker();
+  auto reconciler = makeReconciler();
+  const RunRecord record = run(reconciler);
+  EXPECT_EQ(record.status, "FAILED");
+  EXPECT_EQ(record.error, "the delivery service's breaker is open");
+  EXPECT_TRUE(http_.calls().empty());
+  EXPECT_EQ(cancelUnverified(id), 1);
+}
+
+TEST_F(CancelVerification, ADeliveryIdThatReachesACancelledOrderIsCheckedToo) {
+  const std::string id = newOrder();
+  setStatus(id, orders::kPendingShipment, orders::kCancelled);
+  EXPECT_EQ(cancelUnverified(id), 0);  // no delivery: nothing to check
+  ASSERT_TRUE(store_->write([&](store::Connection& c) {
+    orders::setDeliveryId(c, id, "dlv-late", clock_.wallMillis());
+    return okStatus();
+  }));
+  EXPECT_EQ(cancelUnverified(id), 1);
+  deliveryService("PENDING");
+  auto reconciler = makeReconciler();
+  EXPECT_EQ(run(reconciler).reconciled, 1);
+  EXPECT_EQ(http_.count("POST /deliveries/dlv-late/cancel"), 1);
 }
 
 }  // namespace

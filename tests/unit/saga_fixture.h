@@ -90,6 +90,11 @@ class SagaFixture : public ::testing::Test {
         id);
   }
 
+  // The mark of an order whose delivery is still to be read back as cancelled.
+  int cancelUnverified(const std::string& id) {
+    return count("SELECT delivery_cancel_unverified FROM orders WHERE id = ?", id);
+  }
+
   int openReviews(const std::string& id, const std::string& kind) {
     return count(
         "SELECT COUNT(*) FROM review_items WHERE order_id = ? AND resolved_at IS NULL"

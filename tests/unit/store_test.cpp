@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "orders/order_repository.h"
 #include "store/migrations.h"
 #include "support/fake_clock.h"
 #include "support/node_process.h"
@@ -65,6 +66,34 @@ TEST(Migrations, AppliesEveryMigrationOnceAndRecordsIt) {
   EXPECT_TRUE(second->applied.empty());
   EXPECT_EQ((*connection)->db().execAndGet("SELECT COUNT(*) FROM schema_migrations").getInt(),
             static_cast<int>(embeddedMigrations().size()));
+}
+
+TEST(Migrations, OrdersCancelledBeforeCancelVerificationAreCheckedOnce) {
+  TempDir dir;
+  auto connection = openConnection({dir.file("a.db"), 2000});
+  ASSERT_TRUE(connection);
+  std::vector<Migration> before;
+  for (const auto& migration : embeddedMigrations()) {
+    if (migration.version < 7) before.push_back(migration);
+  }
+  ASSERT_TRUE(migrate(**connection, before, 0));
+  auto insert = [&](const char* id, const char* status, std::optional<std::string> delivery) {
+    orders::Order order;
+    order.id = id;
+    order.customer_id = "c";
+    order.status = status;
+    order.delivery_id = std::move(delivery);
+    orders::insertOrder(**connection, order);
+  };
+  insert("cancelled-with", "CANCELLED", "dlv-1");
+  insert("cancelled-without", "CANCELLED", std::nullopt);
+  insert("pending-with", "PENDING_SHIPMENT", "dlv-2");
+  ASSERT_TRUE(migrate(**connection, embeddedMigrations(), 0));
+  auto& db = (*connection)->db();
+  EXPECT_EQ(
+      db.execAndGet("SELECT group_concat(id) FROM orders WHERE delivery_cancel_unverified = 1")
+          .getString(),
+      "cancelled-with");
 }
 
 TEST(Migrations, RefusesAFileFromANewerOutpost) {
