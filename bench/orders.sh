@@ -2,13 +2,16 @@
 # Load benchmark of POST /v1/orders: wrk against a fresh Release node per connection
 # count, with a fresh-connection probe beside it. How to run it and read it: bench/README.md.
 #   CONNECTIONS="8 64" RUNS=3 DURATION=10s WARMUP=3s THREADS=2 WITH_RELAY=0 bash bench/orders.sh
+#   OUTPOST_BINARY=/path/to/outpost bash bench/orders.sh   (measure a given binary)
 set -euo pipefail
 export LC_NUMERIC=C  # awk and printf must write decimal points whatever the locale
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 build_dir=$root/build-bench
-binary=$build_dir/outpost
+# OUTPOST_BINARY: measure that binary instead of building one (an A/B of two commits).
+given_binary=${OUTPOST_BINARY:-}  # read now: the OUTPOST_* settings are cleared for the node
+binary=${given_binary:-$build_dir/outpost}
 
 CONNECTIONS=${CONNECTIONS:-"8 64"}
 RUNS=${RUNS:-3}
@@ -67,6 +70,11 @@ check_settings() {
 }
 
 build() {
+  if [ -n "$given_binary" ]; then
+    [ -x "$binary" ] || die "OUTPOST_BINARY is not an executable: $binary"
+    say "measuring $binary (not built here)"
+    return
+  fi
   mkdir -p "$build_dir"
   local log=$build_dir/bench-build.log
   say "building outpost (Release) in $build_dir"
@@ -397,8 +405,9 @@ main() {
   trap 'exit 143' TERM
 
   local tmp_root=${TMPDIR:-/tmp}
-  say "outpost $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?') (plus any uncommitted edits)," \
-    "$(wrk --version 2>&1 | head -n 1 | cut -d' ' -f1-2)"
+  local measured="outpost $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?') (plus any uncommitted edits)"
+  [ -z "$given_binary" ] || measured="outpost binary $binary"
+  say "$measured, $(wrk --version 2>&1 | head -n 1 | cut -d' ' -f1-2)"
   say "nproc $(nproc), $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
   # Every 201 waits for an fsync: on tmpfs the figures would be fiction.
   say "databases under $tmp_root ($(stat -f -c %T "$tmp_root")); set TMPDIR to measure another disk"

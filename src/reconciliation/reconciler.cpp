@@ -45,22 +45,16 @@ struct Reconciler::RunState {
 RunRecord Reconciler::reconcile(const jobs::StopRequested& stop_requested) {
   RunState run;
   run.record.started_at = deps_.node.clock.wallMillis();
-  std::string after;
-  while (!run.breaker_open && !run.store_down && !stop_requested()) {
-    auto page = deps_.node.store.read(
-        [&](store::Connection& c) { return ordersToReconcile(c, after, deps_.page_size); });
-    if (!page) {
-      run.store_down = true;
-      run.record.error = "cannot read the orders: " + page.error().message;
-      break;
-    }
-    if (page->empty()) break;
-    run.candidates += static_cast<int>(page->size());
-    after = page->back().order_id;
-    if (!reconcilePage(*page, run, stop_requested)) break;
-    if (page->size() < static_cast<std::size_t>(deps_.page_size)) break;
-  }
-  verifyCancellations(run, stop_requested);
+  forEachPage(
+      run, stop_requested, "the orders", ordersToReconcile,
+      [&](const std::vector<Candidate>& page) { reconcilePage(page, run, stop_requested); });
+  forEachPage(run, stop_requested, "the cancelled orders", cancelledToVerify,
+              [&](const std::vector<Candidate>& page) {
+                for (const auto& order : page) {
+                  if (run.breaker_open || run.store_down || stop_requested()) break;
+                  verifyCancellation(order, run);
+                }
+              });
   run.stopped = stop_requested();
   if (!run.breaker_open && !run.store_down && !run.stopped) flagStaleOrders(run);
   return finish(run);
@@ -77,7 +71,7 @@ std::string Reconciler::lastStatus(const std::optional<std::string>& stored) con
   return stored.value_or(kHealthy);
 }
 
-bool Reconciler::reconcilePage(const std::vector<Candidate>& page, RunState& run,
+void Reconciler::reconcilePage(const std::vector<Candidate>& page, RunState& run,
                                const std::function<bool()>& stop_requested) {
   std::vector<Decision> decisions;
   for (const auto& candidate : page) {
@@ -99,9 +93,7 @@ bool Reconciler::reconcilePage(const std::vector<Candidate>& page, RunState& run
   if (!decisions.empty() && !apply(decisions, run)) {
     run.store_down = true;
     run.record.error = "cannot record the run's changes";
-    return false;
   }
-  return !run.breaker_open;
 }
 
 std::optional<Reconciler::Decision> Reconciler::judge(const Candidate& candidate,
@@ -218,24 +210,23 @@ void Reconciler::applyStatus(store::Connection& c, const Decision& decision,
       {{"orderId", order.order_id}, {"from", order.status}, {"status", decision.to}});
 }
 
-void Reconciler::verifyCancellations(RunState& run, const jobs::StopRequested& stop_requested) {
+void Reconciler::forEachPage(RunState& run, const jobs::StopRequested& stop_requested,
+                             const std::string& what, const ReadPage& read_page,
+                             const std::function<void(const std::vector<Candidate>&)>& handle) {
   std::string after;
   while (!run.breaker_open && !run.store_down && !stop_requested()) {
     auto page = deps_.node.store.read(
-        [&](store::Connection& c) { return cancelledToVerify(c, after, deps_.page_size); });
+        [&](store::Connection& c) { return read_page(c, after, deps_.page_size); });
     if (!page) {
       run.store_down = true;
-      run.record.error = "cannot read the cancelled orders: " + page.error().message;
-      break;
+      run.record.error = "cannot read " + what + ": " + page.error().message;
+      return;
     }
-    if (page->empty()) break;
+    if (page->empty()) return;
     run.candidates += static_cast<int>(page->size());
     after = page->back().order_id;
-    for (const auto& order : *page) {
-      if (run.breaker_open || run.store_down || stop_requested()) break;
-      verifyCancellation(order, run);
-    }
-    if (page->size() < static_cast<std::size_t>(deps_.page_size)) break;
+    handle(*page);
+    if (page->size() < static_cast<std::size_t>(deps_.page_size)) return;
   }
 }
 

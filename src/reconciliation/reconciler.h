@@ -64,12 +64,18 @@ class Reconciler final : public jobs::BackgroundJob {
   struct RunState;
   // nullopt when the answer says nothing about the order (the call failed).
   std::optional<Decision> judge(const Candidate& candidate, const clients::DeliveryAnswer& answer);
-  bool reconcilePage(const std::vector<Candidate>& page, RunState& run,
+  using ReadPage = std::function<std::vector<Candidate>(store::Connection&,
+                                                        const std::string& after, int limit)>;
+  // Reads candidates a page at a time (ids after the last one seen) and hands each page
+  // on, until a short page, an open breaker, a store that cannot be read, or a stop.
+  void forEachPage(RunState& run, const jobs::StopRequested& stop_requested,
+                   const std::string& what, const ReadPage& read_page,
+                   const std::function<void(const std::vector<Candidate>&)>& handle);
+  void reconcilePage(const std::vector<Candidate>& page, RunState& run,
                      const std::function<bool()>& stop_requested);
   Status apply(const std::vector<Decision>& decisions, RunState& run);
   void applyStatus(store::Connection& c, const Decision& decision,
                    const outbox::EventContext& context);
-  void verifyCancellations(RunState& run, const jobs::StopRequested& stop_requested);
   void verifyCancellation(const Candidate& order, RunState& run);
   // Writes `change` if the order is still CANCELLED.
   void recordCancellation(const Candidate& order, RunState& run,

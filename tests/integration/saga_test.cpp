@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <tuple>
 
 #include "support/eventually.h"
 #include "support/fake_services.h"
@@ -28,6 +29,13 @@ std::map<std::string, std::string> fastDelivery(const FakeDeliveryService& deliv
           {"OUTPOST_BREAKERS_DELIVERY_SERVICE_RESET_TIMEOUT_MS", "500"}};
 }
 
+// fastDelivery, and reconciliation every 200 ms.
+std::map<std::string, std::string> reconcilingOften(const FakeDeliveryService& delivery) {
+  auto env = fastDelivery(delivery);
+  env["OUTPOST_RECONCILIATION_INTERVAL_MS"] = "200";
+  return env;
+}
+
 class Saga : public ::testing::Test {
  protected:
   void start(std::map<std::string, std::string> env) {
@@ -48,6 +56,14 @@ class Saga : public ::testing::Test {
     if (!response) return json();
     EXPECT_EQ(response->status, 201) << response->body;
     return json::parse(response->body, nullptr, false);
+  }
+
+  // A new order and the delivery it was given before its 201.
+  std::pair<std::string, std::string> orderWithDelivery() {
+    const json created = postOrder();
+    EXPECT_TRUE(created["deliveryId"].is_string()) << created;
+    return {created.value("id", ""),
+            created["deliveryId"].is_string() ? created["deliveryId"].get<std::string>() : ""};
   }
 
   json getOrder(const std::string& id) {
@@ -124,9 +140,8 @@ TEST_F(Saga, CancelWithoutADelivery) {
 TEST_F(Saga, CancelWithADeliveryCancelsItThenTheOrder) {
   FakeDeliveryService delivery;
   start(fastDelivery(delivery));
-  const json created = postOrder();
-  const std::string id = created["id"];
-  const std::string delivery_id = created["deliveryId"];
+  std::string id, delivery_id;
+  std::tie(id, delivery_id) = orderWithDelivery();
   auto [status, order] = post("/v1/orders/" + id + "/cancel");
   EXPECT_EQ(status, 202) << order;
   EXPECT_EQ(order["status"], "CANCELLED");
@@ -142,9 +157,8 @@ TEST_F(Saga, CancelWithADeliveryCancelsItThenTheOrder) {
 TEST_F(Saga, CancelWhileDeliveryIsDownReachesItOnceItIsBack) {
   FakeDeliveryService delivery;
   start(fastDelivery(delivery));
-  const json created = postOrder();
-  const std::string id = created["id"];
-  const std::string delivery_id = created["deliveryId"];
+  std::string id, delivery_id;
+  std::tie(id, delivery_id) = orderWithDelivery();
   delivery.setFault(Fault::kRefuse);
   auto [status, order] = post("/v1/orders/" + id + "/cancel");
   EXPECT_EQ(status, 202) << order;
@@ -164,9 +178,8 @@ TEST_F(Saga, CancelWhileDeliveryIsDownReachesItOnceItIsBack) {
 TEST_F(Saga, ACancelAnsweredWithAnHtmlPageIsRetriedUntilTheDeliveryIsCancelled) {
   FakeDeliveryService delivery;
   start(fastDelivery(delivery));
-  const json created = postOrder();
-  const std::string id = created["id"];
-  const std::string delivery_id = created["deliveryId"];
+  std::string id, delivery_id;
+  std::tie(id, delivery_id) = orderWithDelivery();
   delivery.setFault(Fault::kMalformed);  // 200 with an HTML page, nothing cancelled
   auto [status, order] = post("/v1/orders/" + id + "/cancel");
   EXPECT_EQ(status, 202) << order;
@@ -187,12 +200,9 @@ TEST_F(Saga, ACancelAnsweredWithAnHtmlPageIsRetriedUntilTheDeliveryIsCancelled) 
 
 TEST_F(Saga, ACancelTheDeliveryServiceAcknowledgedAndLostIsMadeAgainByReconciliation) {
   FakeDeliveryService delivery;
-  auto env = fastDelivery(delivery);
-  env["OUTPOST_RECONCILIATION_INTERVAL_MS"] = "200";
-  start(env);
-  const json created = postOrder();
-  const std::string id = created["id"];
-  const std::string delivery_id = created["deliveryId"];
+  start(reconcilingOften(delivery));
+  std::string id, delivery_id;
+  std::tie(id, delivery_id) = orderWithDelivery();
   delivery.forgetNextCancel();  // 200 CANCELLED, and the delivery stays CREATED
   auto [status, order] = post("/v1/orders/" + id + "/cancel");
   EXPECT_EQ(status, 202) << order;
@@ -218,12 +228,9 @@ TEST_F(Saga, ACancelTheDeliveryServiceAcknowledgedAndLostIsMadeAgainByReconcilia
 
 TEST_F(Saga, ReconciliationAppliesAValidStatusAndFlagsAnInvalidOne) {
   FakeDeliveryService delivery;
-  auto env = fastDelivery(delivery);
-  env["OUTPOST_RECONCILIATION_INTERVAL_MS"] = "200";
-  start(env);
-  const json created = postOrder();
-  const std::string id = created["id"];
-  const std::string delivery_id = created["deliveryId"];
+  start(reconcilingOften(delivery));
+  std::string id, delivery_id;
+  std::tie(id, delivery_id) = orderWithDelivery();
 
   delivery.setStatus(delivery_id, "IN_TRANSIT");
   ASSERT_TRUE(eventually([&] { return getOrder(id)["status"] == "SHIPPED"; }, seconds(10)))
@@ -251,9 +258,7 @@ TEST_F(Saga, ReconciliationAppliesAValidStatusAndFlagsAnInvalidOne) {
 
 TEST_F(Saga, AReconciliationRunWithFailingOrdersStillReconcilesTheOthers) {
   FakeDeliveryService delivery;
-  auto env = fastDelivery(delivery);
-  env["OUTPOST_RECONCILIATION_INTERVAL_MS"] = "200";
-  start(env);
+  start(reconcilingOften(delivery));
   std::vector<std::string> ids;
   std::vector<std::string> deliveries;
   for (int i = 0; i < 3; ++i) {
@@ -397,9 +402,8 @@ TEST_F(Saga, ACrashWhileTheCancelCallHangsIsCompensatedAfterRestart) {
   auto env = fastDelivery(delivery);
   env["OUTPOST_DELIVERY_SERVICE_TIMEOUT_MS"] = "20000";
   start(env);
-  const json created = postOrder();
-  const std::string id = created["id"];
-  const std::string delivery_id = created["deliveryId"];
+  std::string id, delivery_id;
+  std::tie(id, delivery_id) = orderWithDelivery();
   delivery.setFault(Fault::kHang);
   std::thread till(
       [&] { node_->client()->Post("/v1/orders/" + id + "/cancel", "", "application/json"); });

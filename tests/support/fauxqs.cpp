@@ -180,6 +180,15 @@ nlohmann::json Fauxqs::sqs(const std::string& action, const nlohmann::json& body
   return json;
 }
 
+void Fauxqs::setSendFault(const std::string& fault) {
+  auto response = clientFor(port_, 5)->Post("/__outpost/fault/" + fault);
+  if (!response || response->status != 204) {
+    ADD_FAILURE() << "fauxqs did not take the send fault " << fault << ": "
+                  << (response ? std::to_string(response->status) + " " + response->body
+                               : httplib::to_string(response.error()));
+  }
+}
+
 std::string Fauxqs::queueUrl(const std::string& queue_name) {
   auto answer = sqs("GetQueueUrl", {{"QueueName", queue_name}});
   if (!answer.is_object() || !answer.contains("QueueUrl")) return "";

@@ -42,6 +42,11 @@ class Fauxqs {
   // if it does not come up.
   bool restart();
 
+  // The fault for SQS sends from now on (fauxqs_loopback.mjs): "none", "drop" (closed
+  // unanswered), "hang" (held until the fault changes) or "server-error" (500). Receives
+  // and other calls are never affected. Adds a test failure if fauxqs does not take it.
+  void setSendFault(const std::string& fault);
+
   // SQS JSON protocol, unsigned (fauxqs does not check signatures). Each adds a test
   // failure when fauxqs answers with an error.
   std::string queueUrl(const std::string& queue_name);     // GetQueueUrl; "" on error
