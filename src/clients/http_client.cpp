@@ -107,6 +107,9 @@ CallClass classifyStatus(int status) {
   if (status >= 200 && status <= 299) return CallClass::kSuccess;
   if (status < 100 || status > 599) return CallClass::kRetriable;  // no (valid) HTTP answer
   if (status >= 500 || status == 429 || status == 408) return CallClass::kRetriable;
+  // Only the service itself refuses: a 1xx or 3xx (redirects are never followed) comes from
+  // something in front of it, a captive portal or a proxy, and is no answer (SPEC §6).
+  if (status < 400) return CallClass::kRetriable;
   return CallClass::kPermanent;
 }
 

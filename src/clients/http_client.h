@@ -6,8 +6,9 @@
 // Classification lives in one place (classifyStatus):
 //   success   = 2xx;
 //   retriable = no HTTP answer (connection refused, DNS failure, reset, timeout, empty
-//               reply, body over the size cap), 5xx, 429, 408;
-//   permanent = any other 4xx, and 3xx (redirects are never followed).
+//               reply, body over the size cap), 5xx, 429, 408, and 1xx/3xx (redirects
+//               are never followed: a captive portal or proxy in front is no answer);
+//   permanent = any other 4xx.
 //
 // A 2xx whose body the caller cannot parse is a malformed answer: the CALLER must treat it
 // as kRetriable (SPEC §6 "malformed answer"), e.g.

@@ -201,6 +201,7 @@ void Reconciler::applyStatus(store::Connection& c, const Decision& decision,
     store::recordSagaStep(c, order.order_id, store::kStepOrderCancelled, {{"reason", reason}}, now);
     store::setSagaState(c, order.order_id, store::kSagaCompensated, now);
     store::resolveReview(c, order.order_id, store::kReviewCancellation, "CANCELLED", now);
+    orders::markDeliveryCancelVerified(c, order.order_id, order.delivery_id);  // just read
   }
   if (order.flagged) {
     store::resolveReview(c, order.order_id, store::kReviewReconciliation, "RECONCILED", now);
@@ -241,9 +242,8 @@ void Reconciler::verifyCancellation(const Candidate& order, RunState& run) {
       (read->call_class == clients::CallClass::kSuccess &&
        orders::statusForDeliveryStatus(read->status) == orders::kCancelled)) {
     ++run.record.checked;
-    return recordCancellation(order, run, [&](store::Connection& c, std::int64_t) {
-      orders::markDeliveryCancelVerified(c, order.order_id, order.delivery_id);
-    });
+    (void)markVerified(order, run);
+    return;
   }
   if (read->call_class != clients::CallClass::kSuccess) return orderFailed(order, read->error, run);
   ++run.record.checked;
@@ -257,33 +257,46 @@ void Reconciler::verifyCancellation(const Candidate& order, RunState& run) {
   if (cancelled->call_class == clients::CallClass::kRetriable) {
     return orderFailed(order, cancelled->error, run);
   }
+  if (cancelled->no_such_delivery) {
+    (void)markVerified(order, run);  // gone meanwhile: nothing left to cancel
+    return;
+  }
   const std::string was = "delivery " + order.delivery_id + " was " + read->status;
-  if (cancelled->call_class == clients::CallClass::kPermanent && !cancelled->no_such_delivery) {
-    ++run.record.flagged;
+  if (cancelled->call_class == clients::CallClass::kPermanent) {
     const std::string reason =
         "the order is cancelled but " + was +
         " and the delivery service refused to cancel it: " + cancelled->error;
-    return recordCancellation(order, run, [&](store::Connection& c, std::int64_t now) {
-      store::flagForReview(c, order.order_id, store::kReviewCancellation, reason, now);
-      orders::appendHistory(c, order.order_id,
-                            {orders::kCancelled, now, "reconciliation: " + reason});
-      orders::markDeliveryCancelVerified(c, order.order_id, order.delivery_id);
-    });
+    const bool flagged =
+        recordCancellation(order, run, [&](store::Connection& c, std::int64_t now) {
+          store::flagForReview(c, order.order_id, store::kReviewCancellation, reason, now);
+          orders::appendHistory(c, order.order_id,
+                                {orders::kCancelled, now, "reconciliation: " + reason});
+          orders::markDeliveryCancelVerified(c, order.order_id, order.delivery_id);
+        });
+    if (flagged) ++run.record.flagged;
+    return;
   }
-  ++run.record.reconciled;
-  recordCancellation(order, run, [&](store::Connection& c, std::int64_t now) {
-    store::recordSagaStep(c, order.order_id, store::kStepDeliveryCancelled,
-                          {{"deliveryId", order.delivery_id},
-                           {"byReconciliation", true},
-                           {"deliveryStatus", read->status}},
-                          now);
-    orders::appendHistory(
-        c, order.order_id,
-        {orders::kCancelled, now, "reconciliation: " + was + "; cancelled again"});
+  const bool recancelled =
+      recordCancellation(order, run, [&](store::Connection& c, std::int64_t now) {
+        store::recordSagaStep(c, order.order_id, store::kStepDeliveryCancelled,
+                              {{"deliveryId", order.delivery_id},
+                               {"byReconciliation", true},
+                               {"deliveryStatus", read->status}},
+                              now);
+        orders::appendHistory(
+            c, order.order_id,
+            {orders::kCancelled, now, "reconciliation: " + was + "; cancelled again"});
+      });
+  if (recancelled) ++run.record.reconciled;
+}
+
+bool Reconciler::markVerified(const Candidate& order, RunState& run) {
+  return recordCancellation(order, run, [&](store::Connection& c, std::int64_t) {
+    orders::markDeliveryCancelVerified(c, order.order_id, order.delivery_id);
   });
 }
 
-void Reconciler::recordCancellation(
+bool Reconciler::recordCancellation(
     const Candidate& order, RunState& run,
     const std::function<void(store::Connection&, std::int64_t)>& change) {
   const std::int64_t now = deps_.node.clock.wallMillis();
@@ -296,6 +309,7 @@ void Reconciler::recordCancellation(
     run.store_down = true;
     run.record.error = "cannot record the run's changes";
   }
+  return static_cast<bool>(written);
 }
 
 void Reconciler::breakerOpened(RunState& run) {

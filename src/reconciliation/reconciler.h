@@ -77,9 +77,10 @@ class Reconciler final : public jobs::BackgroundJob {
   void applyStatus(store::Connection& c, const Decision& decision,
                    const outbox::EventContext& context);
   void verifyCancellation(const Candidate& order, RunState& run);
-  // Writes `change` if the order is still CANCELLED.
-  void recordCancellation(const Candidate& order, RunState& run,
+  // Writes `change` if the order is still CANCELLED; false when the write failed.
+  bool recordCancellation(const Candidate& order, RunState& run,
                           const std::function<void(store::Connection&, std::int64_t)>& change);
+  bool markVerified(const Candidate& order, RunState& run);
   void breakerOpened(RunState& run);
   void orderFailed(const Candidate& order, const std::string& error, RunState& run);
   void flagStaleOrders(RunState& run);

@@ -72,6 +72,12 @@ TEST_F(DeliveryCancel, AnotherRefusalIsPermanentAndNotAnUnknownDelivery) {
   EXPECT_FALSE(answer.no_such_delivery);
 }
 
+TEST_F(DeliveryCancel, ARedirectFromAPortalIsNoRefusal) {
+  const DeliveryAnswer answer = cancelAnswered(ScriptedHttp::answerText(302, ""));
+  EXPECT_EQ(answer.call_class, CallClass::kRetriable);
+  EXPECT_FALSE(answer.no_such_delivery);
+}
+
 TEST_F(DeliveryCancel, ServerErrorsAndTimeoutsAreRetried) {
   EXPECT_EQ(cancelAnswered(ScriptedHttp::answer(500, {})).call_class, CallClass::kRetriable);
   EXPECT_EQ(cancelAnswered(ScriptedHttp::answer(503, {})).call_class, CallClass::kRetriable);

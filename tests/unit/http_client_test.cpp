@@ -135,10 +135,10 @@ TEST(HttpClient, ClassifiesStatuses) {
   for (int status : {200, 201, 202, 204, 299}) {
     EXPECT_EQ(classifyStatus(status), CallClass::kSuccess) << status;
   }
-  for (int status : {0, 408, 429, 500, 502, 503, 504, 599, 600, 42}) {
+  for (int status : {0, 408, 429, 500, 502, 503, 504, 599, 600, 42, 100, 300, 301, 302, 304}) {
     EXPECT_EQ(classifyStatus(status), CallClass::kRetriable) << status;
   }
-  for (int status : {100, 300, 301, 302, 304, 400, 401, 403, 404, 409, 410, 422, 499}) {
+  for (int status : {400, 401, 403, 404, 409, 410, 422, 499}) {
     EXPECT_EQ(classifyStatus(status), CallClass::kPermanent) << status;
   }
 }
@@ -174,10 +174,10 @@ TEST_F(HttpClientTest, OtherClientErrorsArePermanent) {
   }
 }
 
-TEST_F(HttpClientTest, RedirectsAreNotFollowed) {
+TEST_F(HttpClientTest, RedirectsAreNotFollowedAndAreNoAnswer) {
   const HttpResponse response = get("/redirect");
   EXPECT_EQ(response.status, 302);
-  EXPECT_EQ(response.call_class, CallClass::kPermanent);
+  EXPECT_EQ(response.call_class, CallClass::kRetriable);  // a captive portal, not the service
 }
 
 TEST_F(HttpClientTest, ConnectionRefusedIsRetriableWithoutStatus) {

@@ -369,6 +369,30 @@ TEST_F(CancelVerification, AnOpenBreakerEndsTheRunAndKeepsTheMark) {
   EXPECT_EQ(cancelUnverified(id), 1);
 }
 
+TEST_F(CancelVerification, AnOrderCancelledByReconciliationIsReadOnlyOnce) {
+  const std::string id = orderWithDelivery("dlv-s");
+  deliveryService("CANCELLED");  // cancelled at the delivery service
+  auto reconciler = makeReconciler();
+  const RunRecord record = run(reconciler);
+  EXPECT_EQ(record.reconciled, 1);
+  EXPECT_EQ(record.checked, 1);
+  EXPECT_EQ(order(id).status, orders::kCancelled);
+  EXPECT_EQ(cancelUnverified(id), 0);  // that read was the read-back
+  EXPECT_EQ(http_.calls(), std::vector<std::string>{"GET /deliveries/dlv-s"});
+}
+
+TEST_F(CancelVerification, ADeliveryGoneBeforeItsSecondCancelNeedsNothingMore) {
+  const std::string id = cancelledOrder("dlv-g");
+  deliveryService("CREATED", 404);
+  auto reconciler = makeReconciler();
+  const RunRecord record = run(reconciler);
+  EXPECT_EQ(record.reconciled, 0);
+  EXPECT_EQ(record.flagged, 0);
+  EXPECT_EQ(cancelUnverified(id), 0);
+  EXPECT_EQ(order(id).history.back().reason.value_or("").find("cancelled again"),
+            std::string::npos);
+}
+
 TEST_F(CancelVerification, ADeliveryIdThatReachesACancelledOrderIsCheckedToo) {
   const std::string id = newOrder();
   setStatus(id, orders::kPendingShipment, orders::kCancelled);
