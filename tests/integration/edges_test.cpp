@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/database_lock.h"
 #include "support/node_process.h"
 #include "support/raw_http.h"
 
@@ -19,8 +20,7 @@ TEST(DatabaseOutage, LockedDatabaseAnswers503WithRetryAfterAndWritesNothing) {
   ASSERT_NE(node, nullptr);
   auto client = node->client();
   {
-    SQLite::Database holder(node->database(), SQLite::OPEN_READWRITE);
-    holder.exec("BEGIN IMMEDIATE");
+    HeldWriteLock holder(node->database());
     auto refused = client->Post("/v1/orders", kOrder, "application/json");
     ASSERT_TRUE(refused);
     EXPECT_EQ(refused->status, 503) << refused->body;
@@ -31,7 +31,7 @@ TEST(DatabaseOutage, LockedDatabaseAnswers503WithRetryAfterAndWritesNothing) {
     auto ready = client->Get("/readyz");
     ASSERT_TRUE(ready);
     EXPECT_EQ(ready->status, 503);
-    holder.exec("ROLLBACK");
+    holder.release();
   }
   SQLite::Database db(node->database(), SQLite::OPEN_READONLY);
   EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM orders").getInt(), 0);
