@@ -44,6 +44,7 @@ struct Config {
   std::int64_t database_busy_timeout_ms = 2000;
   std::optional<std::string> api_token;
   std::optional<std::string> admin_token;
+  std::optional<std::string> metrics_token;  // guards GET /metrics only
   bool allow_unauthenticated = false;
 
   struct {

@@ -135,6 +135,8 @@ void addNodeKeys(std::vector<KeySpec>& keys) {
                          {0, kMaxBusyTimeoutMs}));
   keys.push_back(makeKey("api_token", Kind::kSecret, [](Config& c) { return &c.api_token; }));
   keys.push_back(makeKey("admin_token", Kind::kSecret, [](Config& c) { return &c.admin_token; }));
+  keys.push_back(
+      makeKey("metrics_token", Kind::kSecret, [](Config& c) { return &c.metrics_token; }));
   keys.push_back(makeKey("allow_unauthenticated", Kind::kBool,
                          [](Config& c) { return &c.allow_unauthenticated; }));
 }

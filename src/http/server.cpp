@@ -172,6 +172,8 @@ bool HttpServer::authorize(const httplib::Request& request, httplib::Response& r
   if (startsWith(request.path, "/v1/reviews") || startsWith(request.path, "/v1/outbox")) {
     required = &config.admin_token;
   }
+  // The shop's traffic is no one else's business; /livez, /readyz and /health stay open.
+  if (request.path == "/metrics") required = &config.metrics_token;
   if (required == nullptr || !required->has_value()) return true;
   if (constantTimeEquals(bearerToken(request), **required)) return true;
   response.set_header("WWW-Authenticate", "Bearer");

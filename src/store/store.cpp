@@ -95,6 +95,12 @@ Error Store::settle(const resilience::Permit& permit, const std::optional<Error>
   return error.value_or(Error());
 }
 
+void Store::settleRead(const resilience::Permit& permit) {
+  if (breaker_ != nullptr && permit.trial) {
+    breaker_->record(permit, resilience::CallResult::kSuccess);
+  }
+}
+
 Status Store::write(WriteWork work) {
   if (writer_connection_ == nullptr) {
     return Error::invalidArgument("the database was opened read-only");

@@ -55,8 +55,10 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   // Every read and write goes through `breaker` (the `database` breaker): while it is open
-  // they fail at once with kUnavailable, and only outages count as failures. Set before
-  // the store is shared; nullptr (the default) disables it.
+  // they fail at once with kUnavailable, and only outages count as failures. The breaker
+  // judges writes: a read that succeeds is not counted (a /health poller must not dilute
+  // a full disk), unless it is the half-open trial. Set before the store is shared;
+  // nullptr (the default) disables it.
   void setBreaker(resilience::CircuitBreaker* breaker) { breaker_ = breaker; }
 
   // Blocks until `work` is committed (or failed). Durable when it returns ok.
@@ -73,7 +75,7 @@ class Store {
     auto result = guard([&] { return work(**connection); });
     releaseReader(std::move(*connection));
     if (!result) return Out(settle(*permit, result.error()));
-    settle(*permit, std::nullopt);
+    settleRead(*permit);
     return result;
   }
 
@@ -96,6 +98,8 @@ class Store {
   Result<resilience::Permit> admit();
   // Reports the call's outcome to the breaker; returns `error` for chaining.
   Error settle(const resilience::Permit& permit, const std::optional<Error>& error);
+  // A read that succeeded: counted only as the half-open trial.
+  void settleRead(const resilience::Permit& permit);
 
   void writerLoop();
   void commitBatch(std::vector<PendingWrite>& batch);

@@ -323,6 +323,29 @@ TEST_F(OrdersApi, ApiTokenGuardsOrders) {
   EXPECT_EQ(node_->logs().find("till-secret-123456"), std::string::npos);
 }
 
+TEST_F(OrdersApi, MetricsTokenGuardsMetricsOnly) {
+  ASSERT_EQ(node_->terminate(), 0);
+  startNode({{"OUTPOST_METRICS_TOKEN", "scrape-secret-98765"}});
+  auto anonymous = client_->Get("/metrics");
+  expectProblem(anonymous, 401);
+  EXPECT_EQ(anonymous->get_header_value("WWW-Authenticate"), "Bearer");
+  expectProblem(client_->Get("/metrics", {{"Authorization", "Bearer scrape-secret-9876"}}), 401);
+  auto scraped = client_->Get("/metrics", {{"Authorization", "bearer scrape-secret-98765"}});
+  ASSERT_TRUE(scraped);
+  EXPECT_EQ(scraped->status, 200);
+  EXPECT_NE(scraped->body.find("outpost_http_requests_total"), std::string::npos);
+  for (const char* open : {"/livez", "/readyz", "/health"}) {
+    auto answer = client_->Get(open);
+    ASSERT_TRUE(answer) << open;
+    EXPECT_EQ(answer->status, 200) << open;
+    EXPECT_EQ(answer->body.find("scrape-secret"), std::string::npos) << open;
+  }
+  auto order = post(kValidOrder.dump());  // the metrics token guards nothing else
+  ASSERT_TRUE(order);
+  EXPECT_EQ(order->status, 201);
+  EXPECT_EQ(node_->logs().find("scrape-secret-98765"), std::string::npos);
+}
+
 TEST_F(OrdersApi, SigtermFinishesInFlightRequestsAndExitsPromptly) {
   std::atomic<int> answered = 0, failed = 0;
   std::atomic<bool> stop = false;

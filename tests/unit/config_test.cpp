@@ -73,6 +73,7 @@ TEST_F(ConfigTest, DefaultsWithNoFileAndNoEnvironment) {
   EXPECT_EQ(config->database_busy_timeout_ms, 2000);
   EXPECT_FALSE(config->api_token.has_value());
   EXPECT_FALSE(config->admin_token.has_value());
+  EXPECT_FALSE(config->metrics_token.has_value());
   EXPECT_FALSE(config->allow_unauthenticated);
   EXPECT_FALSE(config->product_service.url.has_value());
   EXPECT_EQ(config->product_service.timeout_ms, 2000);
@@ -474,6 +475,10 @@ TEST_F(ConfigTest, TokensNeverAppearInMessages) {
   EXPECT_TRUE(isConfigError(bad_env, {"admin_token", "OUTPOST_ADMIN_TOKEN", "<redacted>"}));
   EXPECT_EQ(bad_env.error().message.find("s3cret"), std::string::npos);
 
+  auto bad_metrics = loadFile(R"({"metrics_token": ["s3cret"]})");
+  EXPECT_TRUE(isConfigError(bad_metrics, {"metrics_token", "<redacted>"}));
+  EXPECT_EQ(bad_metrics.error().message.find("s3cret"), std::string::npos);
+
   auto other_error = loadEnv({{"OUTPOST_API_TOKEN", secret}, {"OUTPOST_LISTEN", "bad"}});
   EXPECT_TRUE(isConfigError(other_error, {"listen"}));
   EXPECT_EQ(other_error.error().message.find("s3cret"), std::string::npos);
@@ -509,6 +514,8 @@ TEST_F(ConfigTest, EnvironmentNamesAreDerivedFromKeyPaths) {
                                                    "OUTPOST_DELIVERY_SERVICE_URL"};
   EXPECT_NE(std::find(names.begin(), names.end(), breaker), names.end());
   EXPECT_NE(std::find(names.begin(), names.end(), url), names.end());
+  const std::pair<std::string, std::string> metrics_token{"metrics_token", "OUTPOST_METRICS_TOKEN"};
+  EXPECT_NE(std::find(names.begin(), names.end(), metrics_token), names.end());
   std::set<std::string> paths;
   std::set<std::string> env_names;
   for (const auto& [path, env_name] : names) {
@@ -517,7 +524,7 @@ TEST_F(ConfigTest, EnvironmentNamesAreDerivedFromKeyPaths) {
   }
   EXPECT_EQ(paths.size(), names.size());
   EXPECT_EQ(env_names.size(), names.size());
-  EXPECT_EQ(names.size(), 30u + 4u * 6u);
+  EXPECT_EQ(names.size(), 31u + 4u * 6u);
 }
 
 // Every key the table lists is reachable from the environment and validated.

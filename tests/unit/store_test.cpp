@@ -280,6 +280,51 @@ TEST(StoreBreaker, OutagesOpenTheDatabaseBreakerAndATrialClosesIt) {
   EXPECT_EQ(countRows(*store, "SELECT COUNT(*) FROM jobs"), 1);
 }
 
+TEST(StoreBreaker, SuccessfulReadsNeverDiluteFailingWrites) {
+  TempDir dir;
+  auto store = openStore(dir.file("a.db"));
+  ASSERT_TRUE(store);
+  FakeClock clock;
+  // Only the consecutive rule can trip it: the window would need 1000 calls.
+  resilience::CircuitBreaker breaker({"database", 50, 20000, 1000, 3, 10000, 1000, 10}, clock);
+  store->setBreaker(&breaker);
+  const auto failingWrite = [&] {
+    auto full = store->write([](Connection& c) -> Status {
+      c.db().exec("PRAGMA max_page_count = 1");  // as on a full disk
+      return insertJob(c, std::string(100000, 'x'));
+    });
+    ASSERT_FALSE(full);
+    EXPECT_EQ(full.error().kind, ErrorKind::kUnavailable);
+  };
+  for (int write = 0; write < 3; ++write) {
+    EXPECT_EQ(breaker.state(), resilience::BreakerState::kClosed) << "after " << write;
+    failingWrite();
+    for (int read = 0; read < 10; ++read) {  // a /health poller between the writes
+      ASSERT_TRUE(store->read([](Connection& c) { return currentSchemaVersion(c); }) ||
+                  breaker.state() == resilience::BreakerState::kOpen);
+    }
+  }
+  EXPECT_EQ(breaker.state(), resilience::BreakerState::kOpen);
+  EXPECT_EQ(breaker.snapshot().failures_in_window, 3);
+}
+
+TEST(StoreBreaker, AReadMayBeTheTrialThatClosesIt) {
+  TempDir dir;
+  auto store = openStore(dir.file("a.db"));
+  ASSERT_TRUE(store);
+  FakeClock clock;
+  resilience::CircuitBreaker breaker({"database", 50, 20000, 1000, 1, 10000, 1000, 10}, clock);
+  store->setBreaker(&breaker);
+  ASSERT_FALSE(store->write([](Connection& c) -> Status {
+    c.db().exec("PRAGMA max_page_count = 1");
+    return insertJob(c, std::string(100000, 'x'));
+  }));
+  ASSERT_EQ(breaker.state(), resilience::BreakerState::kOpen);
+  clock.advance(std::chrono::milliseconds(20000));
+  ASSERT_TRUE(store->read([](Connection& c) { return currentSchemaVersion(c); }));
+  EXPECT_EQ(breaker.state(), resilience::BreakerState::kClosed);
+}
+
 TEST(StoreBreaker, ConstraintErrorsAreNotOutages) {
   TempDir dir;
   auto store = openStore(dir.file("a.db"));
