@@ -41,6 +41,14 @@ Status insertJob(Connection& c, const std::string& aggregate) {
   return okStatus();
 }
 
+// A write that needs more pages than the file may have, as on a full disk.
+Status writeToAFullDisk(Store& store) {
+  return store.write([](Connection& c) -> Status {
+    c.db().exec("PRAGMA max_page_count = 1");
+    return insertJob(c, std::string(100000, 'x'));
+  });
+}
+
 TEST(Connection, SetsDurabilityPragmas) {
   TempDir dir;
   auto connection = openConnection({dir.file("a.db"), 1234});
@@ -217,10 +225,7 @@ TEST(Store, FullDatabaseIsUnavailableAndWritesNothing) {
   auto store = openStore(dir.file("a.db"));
   ASSERT_TRUE(store);
   const auto before = countRows(*store, "SELECT COUNT(*) FROM jobs");
-  auto full = store->write([](Connection& c) -> Status {
-    c.db().exec("PRAGMA max_page_count = 1");
-    return insertJob(c, std::string(100000, 'x'));
-  });
+  auto full = writeToAFullDisk(*store);
   ASSERT_FALSE(full);
   EXPECT_EQ(full.error().kind, ErrorKind::kUnavailable);
   EXPECT_EQ(countRows(*store, "SELECT COUNT(*) FROM jobs"), before);
@@ -288,17 +293,11 @@ TEST(StoreBreaker, SuccessfulReadsNeverDiluteFailingWrites) {
   // Only the consecutive rule can trip it: the window would need 1000 calls.
   resilience::CircuitBreaker breaker({"database", 50, 20000, 1000, 3, 10000, 1000, 10}, clock);
   store->setBreaker(&breaker);
-  const auto failingWrite = [&] {
-    auto full = store->write([](Connection& c) -> Status {
-      c.db().exec("PRAGMA max_page_count = 1");  // as on a full disk
-      return insertJob(c, std::string(100000, 'x'));
-    });
-    ASSERT_FALSE(full);
-    EXPECT_EQ(full.error().kind, ErrorKind::kUnavailable);
-  };
   for (int write = 0; write < 3; ++write) {
     EXPECT_EQ(breaker.state(), resilience::BreakerState::kClosed) << "after " << write;
-    failingWrite();
+    auto full = writeToAFullDisk(*store);
+    ASSERT_FALSE(full);
+    EXPECT_EQ(full.error().kind, ErrorKind::kUnavailable);
     for (int read = 0; read < 10; ++read) {  // a /health poller between the writes
       ASSERT_TRUE(store->read([](Connection& c) { return currentSchemaVersion(c); }) ||
                   breaker.state() == resilience::BreakerState::kOpen);
@@ -315,10 +314,7 @@ TEST(StoreBreaker, AReadMayBeTheTrialThatClosesIt) {
   FakeClock clock;
   resilience::CircuitBreaker breaker({"database", 50, 20000, 1000, 1, 10000, 1000, 10}, clock);
   store->setBreaker(&breaker);
-  ASSERT_FALSE(store->write([](Connection& c) -> Status {
-    c.db().exec("PRAGMA max_page_count = 1");
-    return insertJob(c, std::string(100000, 'x'));
-  }));
+  ASSERT_FALSE(writeToAFullDisk(*store));
   ASSERT_EQ(breaker.state(), resilience::BreakerState::kOpen);
   clock.advance(std::chrono::milliseconds(20000));
   ASSERT_TRUE(store->read([](Connection& c) { return currentSchemaVersion(c); }));
