@@ -26,7 +26,7 @@
 #include "support/eventually.h"
 #include "support/fake_services.h"
 #include "support/fauxqs.h"
-#include "support/node_process.h"
+#include "support/live_node.h"
 
 namespace outpost::testing {
 namespace {
@@ -44,45 +44,6 @@ int killsSetting() {
   const char* text = std::getenv("KILLS");  // 0 is allowed: a soak without crashes
   return text == nullptr ? 2 : std::max(0, std::atoi(text));
 }
-
-// The node under test; restarted on the same file after a kill.
-class LiveNode {
- public:
-  LiveNode(const TempDir& dir, std::map<std::string, std::string> env)
-      : dir_(dir), env_(std::move(env)) {
-    process_ = NodeProcess::start(dir_, {env_, ""});
-  }
-  bool up() {
-    std::lock_guard lock(mutex_);
-    return process_ != nullptr;
-  }
-  int port() {
-    std::lock_guard lock(mutex_);
-    return process_ ? process_->port() : 0;
-  }
-  std::string database() {
-    std::lock_guard lock(mutex_);
-    return process_ ? process_->database() : dir_.file("outpost.db");
-  }
-  std::string logs() {
-    std::lock_guard lock(mutex_);
-    return process_ ? process_->logs() : "";
-  }
-  // SIGKILL, then a new process on the same file; clients wait meanwhile.
-  bool killAndRestart() {
-    std::lock_guard lock(mutex_);
-    process_->killHard();
-    process_.reset();
-    process_ = NodeProcess::start(dir_, {env_, ""});
-    return process_ != nullptr;
-  }
-
- private:
-  const TempDir& dir_;
-  std::map<std::string, std::string> env_;
-  std::mutex mutex_;
-  std::unique_ptr<NodeProcess> process_;
-};
 
 // What the clients saw: every order answered 201, and every cancel the node took.
 struct Ledger {
