@@ -5,8 +5,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <atomic>
 #include <nlohmann/json.hpp>
+#include <thread>
 
+#include "support/eventually.h"
 #include "support/node_process.h"
 #include "support/raw_http.h"
 
@@ -336,6 +339,83 @@ TEST_F(HostileInput, ARequestDrippedByteByByteIsCutOffAtItsDeadline) {
   EXPECT_GE(elapsed, 5s);
   expectProblem(answered, 408);
   EXPECT_EQ(orders(), 0);
+}
+
+// A client that drips its request or stalls mid-request, watched from its first byte.
+struct SlowClient {
+  std::unique_ptr<RawConnection> connection;
+  std::chrono::steady_clock::time_point first_byte;
+  std::optional<std::chrono::steady_clock::duration> heard_after;  // an answer or a close
+};
+
+TEST_F(HostileInput, TwoHundredSlowClientsNeverDelayAnOrderAndAreAllCutOff) {
+  using Clock = std::chrono::steady_clock;
+  const std::string request = postOrder(kOrder);
+  std::vector<SlowClient> dripping(100), stalled(100);
+  for (auto* group : {&dripping, &stalled}) {
+    for (auto& client : *group) {
+      client.connection = RawConnection::open(node_->port());
+      ASSERT_NE(client.connection, nullptr);
+      client.first_byte = Clock::now();
+      // The stalled ones stop after a partial request line.
+      ASSERT_TRUE(
+          client.connection->send(group == &dripping ? request.substr(0, 1) : "POST /v1/ord"));
+    }
+  }
+  // One byte every 500 ms to each dripping client (this request would take 90 s), watching
+  // every client every 20 ms for the node's answer or close.
+  std::atomic<bool> dripped_a_second{false};
+  std::thread watcher([&] {
+    std::size_t sent = 1;
+    auto next_drip = Clock::now() + 500ms;
+    const auto give_up = Clock::now() + 9s;
+    for (int open = 200; open > 0 && Clock::now() < give_up;) {
+      open = 0;
+      for (auto* group : {&dripping, &stalled}) {
+        for (auto& client : *group) {
+          if (client.heard_after) continue;
+          if (client.connection->heardWithin(0ms)) {
+            client.heard_after = Clock::now() - client.first_byte;
+            continue;
+          }
+          ++open;
+        }
+      }
+      if (Clock::now() >= next_drip) {
+        for (auto& client : dripping) {
+          if (!client.heard_after) client.connection->send(request.substr(sent, 1));
+        }
+        ++sent;
+        next_drip += 500ms;
+        if (sent == 3) dripped_a_second = true;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+  });
+
+  ASSERT_TRUE(eventually([&] { return dripped_a_second.load(); }));
+  const auto posted = Clock::now();
+  const auto created = exchange(postOrder(kOrder));
+  const auto waited = Clock::now() - posted;
+  watcher.join();
+
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->status, 201) << created->body;
+  // SPEC §8: the slow clients never delay an order from another connection.
+  EXPECT_LT(waited, 1s);
+  for (auto* group : {&dripping, &stalled}) {
+    for (const auto& client : *group) {
+      ASSERT_TRUE(client.heard_after) << "a slow client was never cut off";
+      EXPECT_GE(*client.heard_after, 5s);
+      EXPECT_LT(*client.heard_after, 6s);
+      const auto answer = client.connection->readResponse(1s);
+      expectProblem(answer, 408);
+      EXPECT_TRUE(client.connection->closesWithin(1s));
+    }
+  }
+  // No restart needed: the node takes the next order as usual.
+  EXPECT_EQ(createOrder().empty(), false);
+  EXPECT_EQ(orders(), 2);
 }
 
 TEST_F(HostileInput, Http10KeepAliveIsHonouredAndPlainHttp10Closes) {
