@@ -11,7 +11,7 @@ packages=(
   libsqlite3-dev libsqlitecpp-dev libcpp-httplib-dev nlohmann-json3-dev
   libcurl4-openssl-dev libssl-dev zlib1g-dev libbrotli-dev
   googletest libgtest-dev libgmock-dev
-  sqlite3 curl
+  sqlite3 curl openssl
 )
 with_test_peers=0
 for arg in "$@"; do

@@ -47,6 +47,12 @@ struct Config {
   std::optional<std::string> metrics_token;  // guards GET /metrics only
   bool allow_unauthenticated = false;
 
+  // PEM files; when both are set the API is HTTPS only (SPEC §8).
+  struct {
+    std::optional<std::string> cert_file;
+    std::optional<std::string> key_file;
+  } tls;
+
   struct {
     std::optional<std::string> url;
     std::int64_t timeout_ms = 2000;
@@ -92,6 +98,9 @@ struct Config {
   std::map<std::string, BreakerConfig> breakers;
 
   bool listensOnLoopback() const;
+  bool usesTls() const { return tls.cert_file.has_value() && tls.key_file.has_value(); }
+  // Tokens are set and would cross a network in clear (start-up warns, SPEC §8).
+  bool sendsTokensInClear() const;
 };
 
 // Where configuration comes from. env holds the process environment as NAME -> value.

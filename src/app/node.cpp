@@ -53,6 +53,7 @@ nlohmann::json startupFields(const Config& config, int port) {
   return {{"listen", config.listen_host + ":" + std::to_string(port)},
           {"database", config.database},
           {"node_id", config.node_id},
+          {"scheme", config.usesTls() ? "https" : "http"},
           {"events",
            eventsConfigured(config) ? "configured" : "not configured: events wait in the outbox"},
           {"aws_credentials", config.events.credentials ? "from the environment"
@@ -129,6 +130,7 @@ struct Node::Parts {
   void reactToBreakers();
   void addJobs();
   void warnOfUnsignedEvents() const;
+  void warnOfTokensInClear() const;
   void resumeSagas();
   observability::ReliabilityFigures figures();
 
@@ -190,11 +192,13 @@ Node::Parts::Parts(const Config& config, Node& node, std::unique_ptr<store::Stor
                      config.alerts.webhook_url.has_value(),
                      [this] { return figures(); },
                      [this] { this->node.runner_.wake(kAlertWebhookJob); }}),
-      server({context, config, orders, outbox_admin, compensator, reviews, [this] {
+      server({context, config, orders, outbox_admin, compensator, reviews,
+              [this] {
                 auto now = figures();
                 now.alerts = alert_checker.active();
                 return now;
-              }}) {
+              },
+              node.tls_}) {
   store->setBreaker(breakers.at("database").get());
   if (product_client) {
     availability.emplace(*product_client, *breakers.at("product-service"), node.log_);
@@ -222,6 +226,7 @@ Node::Parts::Parts(const Config& config, Node& node, std::unique_ptr<store::Stor
   reactToBreakers();
   addJobs();
   warnOfUnsignedEvents();
+  warnOfTokensInClear();
   resumeSagas();
 }
 
@@ -297,6 +302,14 @@ void Node::Parts::warnOfUnsignedEvents() const {
   }
 }
 
+void Node::Parts::warnOfTokensInClear() const {
+  if (config.sendsTokensInClear()) {
+    node.log_.warn(
+        "tokens travel in clear on this network: set tls.cert_file and tls.key_file for HTTPS",
+        {{"listen", config.listen}});
+  }
+}
+
 void Node::Parts::resumeSagas() {
   auto resumed = saga::resumeInterruptedSagas(*store, node.clock_.wallMillis());
   if (!resumed) {
@@ -334,6 +347,15 @@ Node::~Node() = default;
 
 Result<std::unique_ptr<Node>> Node::create(const Config& config) {
   std::unique_ptr<Node> node(new Node(config));
+  if (config.usesTls()) {
+    // Before the store: a bad certificate must not leave a new database file behind.
+    auto tls = http::TlsContext::load(*config.tls.cert_file, *config.tls.key_file);
+    if (!tls) {
+      node->log_.error("cannot serve HTTPS", {{"error", tls.error().message}});
+      return tls.error();
+    }
+    node->tls_ = std::move(*tls);
+  }
   store::StoreOptions options{config.database, config.database_busy_timeout_ms};
   options.opened_at_millis = node->clock_.wallMillis();
   if (eventsConfigured(config)) {

@@ -9,6 +9,7 @@
 
 #include <memory>
 
+#include "http/tls.h"
 #include "jobs/job_runner.h"
 #include "observability/logger.h"
 #include "observability/metrics.h"
@@ -20,8 +21,8 @@ namespace outpost::app {
 
 class Node {
  public:
-  // Opens the store (migrating it) and builds every part; an error when the store cannot
-  // be opened.
+  // Loads the TLS certificate when one is configured, opens the store (migrating it) and
+  // builds every part; an error when either fails (kInvalidArgument: a bad TLS file).
   static Result<std::unique_ptr<Node>> create(const Config& config);
   ~Node();
   Node(const Node&) = delete;
@@ -44,6 +45,7 @@ class Node {
   // Before the store: its writer thread wakes the runner until the store has shut down.
   observability::Metrics metrics_;
   jobs::JobRunner runner_;
+  std::shared_ptr<const http::TlsContext> tls_;  // none: plain HTTP
   std::unique_ptr<Parts> parts_;
 };
 

@@ -28,7 +28,8 @@ int serve(const Config& config) {
   // A file-size limit must make writes fail (and the database answer 503), not kill us.
   signal(SIGXFSZ, SIG_IGN);
   auto node = Node::create(config);
-  if (!node) return 1;
+  // A bad TLS file is the operator's configuration, like any other config error.
+  if (!node) return node.error().kind == ErrorKind::kInvalidArgument ? 2 : 1;
   return (*node)->run(signals);
 }
 

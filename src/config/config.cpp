@@ -139,6 +139,8 @@ void addNodeKeys(std::vector<KeySpec>& keys) {
       makeKey("metrics_token", Kind::kSecret, [](Config& c) { return &c.metrics_token; }));
   keys.push_back(makeKey("allow_unauthenticated", Kind::kBool,
                          [](Config& c) { return &c.allow_unauthenticated; }));
+  keys.push_back(makeKey("tls.cert_file", Kind::kText, [](Config& c) { return &c.tls.cert_file; }));
+  keys.push_back(makeKey("tls.key_file", Kind::kText, [](Config& c) { return &c.tls.key_file; }));
 }
 
 void addServiceKeys(std::vector<KeySpec>& keys) {
@@ -678,6 +680,12 @@ Status Loader::checkConsistency() const {
                            std::to_string(retry.initial_delay_ms) + ") (got " +
                            std::to_string(retry.max_delay_ms) + ")");
   }
+  if (config_.tls.cert_file.has_value() != config_.tls.key_file.has_value()) {
+    return configError(config_.tls.cert_file ? "tls.key_file" : "tls.cert_file",
+                       std::string("must be set with ") +
+                           (config_.tls.cert_file ? "tls.cert_file" : "tls.key_file") +
+                           " (HTTPS needs both, plain HTTP neither)");
+  }
   const bool has_token = config_.api_token.has_value() || config_.admin_token.has_value();
   if (!config_.listensOnLoopback() && !has_token && !config_.allow_unauthenticated) {
     return configError("listen", config_.listen +
@@ -699,6 +707,11 @@ bool Config::listensOnLoopback() const {
   in6_addr v6{};
   if (inet_pton(AF_INET6, host.c_str(), &v6) != 1) return false;
   return IN6_IS_ADDR_LOOPBACK(&v6) || (IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127);
+}
+
+bool Config::sendsTokensInClear() const {
+  const bool has_token = api_token || admin_token || metrics_token;
+  return has_token && !listensOnLoopback() && !usesTls();
 }
 
 Result<Config> loadConfig(const ConfigSources& sources) {

@@ -1,6 +1,7 @@
 #include "http/guarded_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -58,7 +59,34 @@ class ServerConnection {
   };
 
   ServerConnection(int fd, const ConnectionOptions& options, int wake_fd)
-      : fd_(fd), options_(options), wake_fd_(wake_fd) {}
+      : fd_(fd), options_(options), wake_fd_(wake_fd) {
+    if (options_.tls) {
+      // OpenSSL reads and writes whole records: it must never block the worker. Every
+      // wait is this connection's own poll() with its deadline.
+      ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
+      tls_ = std::make_unique<TlsSession>(*options_.tls, fd_);
+    }
+  }
+
+  // For a TLS connection: the handshake, within the request deadline from the accept. A
+  // client that spoke plain HTTP gets a plain 400 saying the port takes HTTPS.
+  bool establish() {
+    if (!tls_) return true;
+    started_ = SteadyClock::now();
+    const auto deadline = started_ + options_.request_deadline;
+    while (true) {
+      const TlsResult result = tls_->handshake();
+      if (result.step == TlsStep::kDone) return true;
+      if (result.step == TlsStep::kClosed) break;
+      const short events = result.step == TlsStep::kWantRead ? POLLIN : POLLOUT;
+      if (wait(events, deadline, true) != Wait::kReady) return false;
+    }
+    if (tls_->sawPlainHttp()) {
+      tls_.reset();  // the answer goes in clear: the client reads nothing else
+      refuse({400, "this port takes HTTPS only: send the request to https://"}, "");
+    }
+    return false;
+  }
 
   // Reads the next request into `parser`: kEnded when the client closed, stayed idle past
   // the keep-alive wait, or the server is closing connections; kRefused when the request
@@ -84,7 +112,7 @@ class ServerConnection {
       // is cut off as surely as one that goes quiet.
       const Wait waited = wait(POLLIN, deadline, true);
       if (waited == Wait::kTimedOut) return {Read::kRefused, timedOut()};
-      if (waited == Wait::kClosing || !receive()) return {Read::kEnded, {}};
+      if (waited == Wait::kClosing || receive() == Received::kClosed) return {Read::kEnded, {}};
       if (SteadyClock::now() >= deadline) return {Read::kRefused, timedOut()};
     }
   }
@@ -92,6 +120,7 @@ class ServerConnection {
   // Writes all of `data`, waiting at most the write timeout for the client to take it.
   bool send(const char* data, std::size_t size) {
     const auto deadline = SteadyClock::now() + options_.write_timeout;
+    if (tls_) return sendTls(data, size, deadline);
     while (size > 0) {
       const ssize_t sent = ::send(fd_, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (sent > 0) {
@@ -104,6 +133,21 @@ class ServerConnection {
       } else {
         return false;
       }
+    }
+    return true;
+  }
+
+  bool sendTls(const char* data, std::size_t size, SteadyClock::time_point deadline) {
+    while (size > 0) {
+      const TlsResult result = tls_->write(data, size);
+      if (result.step == TlsStep::kDone) {
+        data += result.bytes;
+        size -= result.bytes;
+        continue;
+      }
+      if (result.step == TlsStep::kClosed) return false;
+      const short events = result.step == TlsStep::kWantRead ? POLLIN : POLLOUT;
+      if (wait(events, deadline, false) != Wait::kReady) return false;
     }
     return true;
   }
@@ -128,6 +172,7 @@ class ServerConnection {
   // moment: closing with unread bytes would reset the connection, and a reset can destroy
   // the answer before the client reads it.
   void close() {
+    if (tls_) tls_->close();
     if (linger_ || !buffer_.empty()) {
       ::shutdown(fd_, SHUT_WR);
       const auto deadline = SteadyClock::now() + options_.linger;
@@ -154,6 +199,7 @@ class ServerConnection {
   // Waits for `events` on the socket until `deadline`. With `stop_on_close`, a server
   // closing its connections ends the wait too; a write in progress is not cut short.
   Wait wait(short events, SteadyClock::time_point deadline, bool stop_on_close) const {
+    if ((events & POLLIN) != 0 && tls_ && tls_->hasBufferedInput()) return Wait::kReady;
     while (true) {
       pollfd fds[2] = {{fd_, events, 0}, {wake_fd_, POLLIN, 0}};
       const int ready = ::poll(fds, stop_on_close ? 2 : 1, millisecondsUntil(deadline));
@@ -174,22 +220,33 @@ class ServerConnection {
       const auto start = buffer_.find_first_not_of("\r\n");
       buffer_.erase(0, start == std::string::npos ? buffer_.size() : start);
       if (!buffer_.empty()) return true;
-      if (wait(POLLIN, idle_deadline, true) != Wait::kReady || !receive()) return false;
+      if (wait(POLLIN, idle_deadline, true) != Wait::kReady) return false;
+      if (receive() == Received::kClosed) return false;
     }
   }
 
-  // Appends what the socket has to buffer_; false when the client closed or it failed.
-  // Read through the stack, so an idle connection's buffer is only as large as the
-  // requests it was sent, not a receive chunk.
-  bool receive() {
+  enum class Received { kBytes, kNothingYet, kClosed };
+
+  // Appends what the socket has to buffer_. kNothingYet: TLS took bytes that end no
+  // record yet. Read through the stack, so an idle connection's buffer is only as large
+  // as the requests it was sent, not a receive chunk.
+  Received receive() {
     char chunk[kReceiveChunk];
+    if (tls_) {
+      const TlsResult result = tls_->read(chunk, sizeof chunk);
+      if (result.step == TlsStep::kDone) {
+        buffer_.append(chunk, result.bytes);
+        return Received::kBytes;
+      }
+      return result.step == TlsStep::kWantRead ? Received::kNothingYet : Received::kClosed;
+    }
     ssize_t got;
     do {
       got = ::recv(fd_, chunk, sizeof chunk, 0);
     } while (got < 0 && errno == EINTR);
-    if (got <= 0) return false;
+    if (got <= 0) return Received::kClosed;
     buffer_.append(chunk, static_cast<std::size_t>(got));
-    return true;
+    return Received::kBytes;
   }
 
   RequestError timedOut() const {
@@ -212,6 +269,7 @@ class ServerConnection {
   std::string buffer_;  // received and not yet parsed: the start of the next request
   SteadyClock::time_point started_{};
   bool linger_ = false;
+  std::unique_ptr<TlsSession> tls_;  // none for plain HTTP
 };
 
 namespace {
@@ -292,7 +350,7 @@ void GuardedServer::closeConnections() {
 bool GuardedServer::process_and_close_socket(socket_t sock) {
   ServerConnection connection(sock, options_, wake_fd_);
   try {
-    serveConnection(connection);
+    if (connection.establish()) serveConnection(connection);
   } catch (const std::exception& e) {
     // cpp-httplib's worker threads catch nothing: an escape here would end the process.
     if (options_.on_failure) options_.on_failure(e.what());

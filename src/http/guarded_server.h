@@ -19,14 +19,19 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "http/request_parser.h"
+#include "http/tls.h"
 
 namespace outpost::http {
 
 struct ConnectionOptions {
   RequestLimits limits;
+  // When set, every connection is TLS (SPEC §8); the handshake must end within the
+  // request deadline, and a plain HTTP request is answered 400 in plain HTTP.
+  std::shared_ptr<const TlsContext> tls;
   // SPEC §8: headers and body must all arrive within this, counted from the first byte.
   std::chrono::milliseconds request_deadline{5000};
   // How long a keep-alive connection may sit idle between requests.

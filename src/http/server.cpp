@@ -7,13 +7,17 @@
 
 #include "common/text.h"
 #include "http/problem.h"
+#include "http/worker_pool.h"
 
 namespace outpost::http {
 namespace {
 
-// Each keep-alive connection holds a worker, so the pool must exceed the connections a
-// busy shop opens at once, or the extra connections starve unseen.
-constexpr std::size_t kWorkerThreads = 128;
+// Each connection holds a worker while it is open (a slow one for at most the request
+// deadline), so the pool grows with the connections: a till's order never queues behind
+// clients that drip their requests (SPEC §8). The cap stays under the 1024 descriptors a
+// process gets by default.
+constexpr WorkerPoolOptions kWorkers{
+    .kept_threads = 16, .max_threads = 900, .idle_timeout = std::chrono::seconds(30)};
 constexpr int kListenBacklog = 1024;
 // SPEC §8: a request's headers and body must all arrive within 5 s of its first byte.
 constexpr std::chrono::seconds kRequestDeadline{5};
@@ -84,6 +88,7 @@ HttpServer::HttpServer(HttpDependencies deps) : deps_(deps), server_(connectionO
 
 ConnectionOptions HttpServer::connectionOptions() {
   ConnectionOptions options;
+  options.tls = deps_.tls;
   options.request_deadline = kRequestDeadline;
   options.keep_alive_idle = kKeepAliveIdle;
   options.write_timeout = kWriteTimeout;
@@ -100,7 +105,7 @@ ConnectionOptions HttpServer::connectionOptions() {
 }
 
 void HttpServer::configureLimits() {
-  server_.new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
+  server_.new_task_queue = [] { return new WorkerPool(kWorkers); };
   // Off by default in cpp-httplib: Nagle plus delayed ACK adds ~40 ms to every answer.
   server_.set_tcp_nodelay(true);
   // GuardedServer reads the requests and applies every limit itself (connectionOptions());

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "http/guarded_server.h"
+#include "http/tls.h"
 #include "node/context.h"
 #include "observability/logger.h"
 #include "observability/metrics.h"
@@ -36,6 +37,8 @@ struct HttpDependencies {
   review::ReviewService& reviews;
   // GET /health's figures, gathered at each request.
   std::function<observability::ReliabilityFigures()> reliability;
+  // When set, the API is HTTPS only.
+  std::shared_ptr<const TlsContext> tls;
 };
 
 class HttpServer {

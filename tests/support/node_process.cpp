@@ -148,6 +148,9 @@ std::unique_ptr<NodeProcess> NodeProcess::start(const TempDir& dir, NodeOptions 
     node->database_ = options.database.empty() ? dir.file("outpost.db") : options.database;
     node->log_path_ = dir.file("node.log");
     auto env = options.env;
+    if (auto cert = env.find("OUTPOST_TLS_CERT_FILE"); cert != env.end()) {
+      node->ca_file_ = cert->second;  // self-signed: its own authority
+    }
     env["OUTPOST_LISTEN"] = "127.0.0.1:" + std::to_string(node->port_);
     env["OUTPOST_DATABASE"] = node->database_;
     if (!env.contains("OUTPOST_NODE_ID")) env["OUTPOST_NODE_ID"] = "test-node";
@@ -176,7 +179,11 @@ NodeProcess::~NodeProcess() {
 }
 
 std::unique_ptr<httplib::Client> NodeProcess::client() const {
-  auto client = std::make_unique<httplib::Client>("127.0.0.1", port_);
+  auto client =
+      ca_file_.empty()
+          ? std::make_unique<httplib::Client>("127.0.0.1", port_)
+          : std::make_unique<httplib::Client>("https://127.0.0.1:" + std::to_string(port_));
+  if (!ca_file_.empty()) client->set_ca_cert_path(ca_file_.c_str());
   client->set_connection_timeout(std::chrono::seconds(5));
   client->set_read_timeout(std::chrono::seconds(15));
   return client;

@@ -67,6 +67,7 @@ class NodeProcess {
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
   const std::string& database() const { return database_; }
+  // HTTPS, trusting the node's own certificate, when OUTPOST_TLS_CERT_FILE was set.
   std::unique_ptr<httplib::Client> client() const;
   std::string logs() const;
 
@@ -83,6 +84,7 @@ class NodeProcess {
   int port_ = 0;
   std::string database_;
   std::string log_path_;
+  std::string ca_file_;  // empty: plain HTTP
 };
 
 }  // namespace outpost::testing

@@ -453,6 +453,34 @@ TEST_F(ConfigTest, NonLoopbackListenNeedsATokenOrExplicitConsent) {
   EXPECT_TRUE(loadEnv({{"OUTPOST_LISTEN", "[::1]:8080"}}).ok());
 }
 
+TEST_F(ConfigTest, TlsNeedsBothFilesOrNeither) {
+  auto plain = loadEnv({});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->usesTls());
+  auto https = loadFile(R"({"tls": {"cert_file": "/etc/outpost/node.crt",
+                                    "key_file": "/etc/outpost/node.key"}})");
+  ASSERT_TRUE(https.ok()) << https.error().message;
+  EXPECT_TRUE(https->usesTls());
+  EXPECT_EQ(https->tls.cert_file, "/etc/outpost/node.crt");
+  EXPECT_TRUE(isConfigError(loadEnv({{"OUTPOST_TLS_CERT_FILE", "/etc/outpost/node.crt"}}),
+                            {"tls.key_file", "must be set with tls.cert_file"}));
+  EXPECT_TRUE(isConfigError(loadEnv({{"OUTPOST_TLS_KEY_FILE", "/etc/outpost/node.key"}}),
+                            {"tls.cert_file", "must be set with tls.key_file"}));
+}
+
+TEST_F(ConfigTest, TokensTravelInClearOnlyOffLoopbackWithoutTls) {
+  const Env lan = {{"OUTPOST_LISTEN", "0.0.0.0:8080"}, {"OUTPOST_API_TOKEN", "api-token-0123"}};
+  EXPECT_TRUE(loadEnv(lan)->sendsTokensInClear());
+  Env with_tls = lan;
+  with_tls["OUTPOST_TLS_CERT_FILE"] = "/c.pem";
+  with_tls["OUTPOST_TLS_KEY_FILE"] = "/k.pem";
+  EXPECT_FALSE(loadEnv(with_tls)->sendsTokensInClear());
+  EXPECT_FALSE(loadEnv({{"OUTPOST_API_TOKEN", "api-token-0123"}})->sendsTokensInClear());
+  EXPECT_FALSE(
+      loadEnv({{"OUTPOST_LISTEN", "0.0.0.0:8080"}, {"OUTPOST_ALLOW_UNAUTHENTICATED", "true"}})
+          ->sendsTokensInClear());
+}
+
 TEST_F(ConfigTest, ListensOnLoopback) {
   const std::pair<std::string, bool> cases[] = {
       {"127.0.0.1", true}, {"127.1.2.3", true},        {"localhost", true}, {"LocalHost", true},
