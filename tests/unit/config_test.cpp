@@ -544,6 +544,8 @@ TEST_F(ConfigTest, EnvironmentNamesAreDerivedFromKeyPaths) {
   EXPECT_NE(std::find(names.begin(), names.end(), url), names.end());
   const std::pair<std::string, std::string> metrics_token{"metrics_token", "OUTPOST_METRICS_TOKEN"};
   EXPECT_NE(std::find(names.begin(), names.end(), metrics_token), names.end());
+  const std::pair<std::string, std::string> tls_cert{"tls.cert_file", "OUTPOST_TLS_CERT_FILE"};
+  EXPECT_NE(std::find(names.begin(), names.end(), tls_cert), names.end());
   std::set<std::string> paths;
   std::set<std::string> env_names;
   for (const auto& [path, env_name] : names) {
@@ -552,7 +554,7 @@ TEST_F(ConfigTest, EnvironmentNamesAreDerivedFromKeyPaths) {
   }
   EXPECT_EQ(paths.size(), names.size());
   EXPECT_EQ(env_names.size(), names.size());
-  EXPECT_EQ(names.size(), 31u + 4u * 6u);
+  EXPECT_EQ(names.size(), 33u + 4u * 6u);
 }
 
 // Every key the table lists is reachable from the environment and validated.
