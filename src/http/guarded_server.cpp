@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "http/problem.h"
 
@@ -68,32 +69,37 @@ class ServerConnection {
     }
   }
 
-  // For a TLS connection: the handshake, within the request deadline from the accept. A
-  // client that spoke plain HTTP gets a plain 400 saying the port takes HTTPS.
+  // For a TLS connection: the handshake. The connection's first byte starts the first
+  // request's deadline, so handshake and request together get the 5 s (SPEC §8). A client
+  // whose first byte is no TLS record gets a plain 400 saying the port takes HTTPS.
   bool establish() {
     if (!tls_) return true;
+    if (!awaitRequestStart()) return false;  // idle time, as before any request
     started_ = SteadyClock::now();
+    first_request_started_ = true;
     const auto deadline = started_ + options_.request_deadline;
+    if (!startsWithTlsRecord()) {
+      tls_.reset();  // the answer goes in clear: the client reads nothing else
+      refuse({400, "this port takes HTTPS only: send the request to https://"}, "");
+      return false;
+    }
     while (true) {
       const TlsResult result = tls_->handshake();
       if (result.step == TlsStep::kDone) return true;
-      if (result.step == TlsStep::kClosed) break;
+      if (result.step == TlsStep::kClosed) return false;
       const short events = result.step == TlsStep::kWantRead ? POLLIN : POLLOUT;
       if (wait(events, deadline, true) != Wait::kReady) return false;
     }
-    if (tls_->sawPlainHttp()) {
-      tls_.reset();  // the answer goes in clear: the client reads nothing else
-      refuse({400, "this port takes HTTPS only: send the request to https://"}, "");
-    }
-    return false;
   }
 
   // Reads the next request into `parser`: kEnded when the client closed, stayed idle past
   // the keep-alive wait, or the server is closing connections; kRefused when the request
   // is one the node does not take or missed its deadline.
   Read readRequest(RequestParser& parser) {
-    if (!awaitRequestStart()) return {Read::kEnded, {}};
-    started_ = SteadyClock::now();
+    if (!std::exchange(first_request_started_, false)) {
+      if (!awaitRequestStart()) return {Read::kEnded, {}};
+      started_ = SteadyClock::now();
+    }
     const auto deadline = started_ + options_.request_deadline;
     while (true) {
       buffer_.erase(0, parser.feed(buffer_));
@@ -216,6 +222,7 @@ class ServerConnection {
   // neither start a request's deadline nor keep an idle connection open.
   bool awaitRequestStart() {
     const auto idle_deadline = SteadyClock::now() + options_.keep_alive_idle;
+    if (tls_ && !tls_->established()) return wait(POLLIN, idle_deadline, true) == Wait::kReady;
     while (true) {
       const auto start = buffer_.find_first_not_of("\r\n");
       buffer_.erase(0, start == std::string::npos ? buffer_.size() : start);
@@ -223,6 +230,18 @@ class ServerConnection {
       if (wait(POLLIN, idle_deadline, true) != Wait::kReady) return false;
       if (receive() == Received::kClosed) return false;
     }
+  }
+
+  // Whether the bytes waiting begin a TLS handshake record (content type 22), read
+  // without taking them off the socket.
+  bool startsWithTlsRecord() const {
+    constexpr unsigned char kHandshakeRecord = 0x16;
+    unsigned char first = 0;
+    ssize_t got;
+    do {
+      got = ::recv(fd_, &first, 1, MSG_PEEK);
+    } while (got < 0 && errno == EINTR);
+    return got == 1 && first == kHandshakeRecord;
   }
 
   enum class Received { kBytes, kNothingYet, kClosed };
@@ -270,6 +289,8 @@ class ServerConnection {
   SteadyClock::time_point started_{};
   bool linger_ = false;
   std::unique_ptr<TlsSession> tls_;  // none for plain HTTP
+  // The handshake began the first request: its deadline runs from there.
+  bool first_request_started_ = false;
 };
 
 namespace {

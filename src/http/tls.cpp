@@ -75,12 +75,7 @@ TlsResult TlsSession::handshake() {
   ERR_clear_error();
   const int result = SSL_accept(ssl_);
   if (result == 1) return {TlsStep::kDone};
-  const TlsResult step = outcome(result);
-  if (step.step == TlsStep::kClosed &&
-      ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_HTTP_REQUEST) {
-    saw_plain_http_ = true;
-  }
-  return step;
+  return outcome(result);
 }
 
 TlsResult TlsSession::read(char* buffer, std::size_t size) {
@@ -101,8 +96,10 @@ TlsResult TlsSession::write(const char* data, std::size_t size) {
 
 bool TlsSession::hasBufferedInput() const { return ssl_ != nullptr && SSL_pending(ssl_) > 0; }
 
+bool TlsSession::established() const { return ssl_ != nullptr && SSL_is_init_finished(ssl_); }
+
 void TlsSession::close() {
-  if (ssl_ == nullptr || !SSL_is_init_finished(ssl_)) return;
+  if (failed_ || !established()) return;
   ERR_clear_error();
   SSL_shutdown(ssl_);
 }
@@ -114,6 +111,7 @@ TlsResult TlsSession::outcome(int result) {
     case SSL_ERROR_WANT_WRITE:
       return {TlsStep::kWantWrite};
     default:
+      failed_ = true;
       return {TlsStep::kClosed};
   }
 }

@@ -64,14 +64,13 @@ class TlsSession {
   bool hasBufferedInput() const;
   // Sends close_notify, without waiting for the peer's.
   void close();
-  // Whether the handshake failed because the client spoke plain HTTP to this port.
-  bool sawPlainHttp() const { return saw_plain_http_; }
+  bool established() const;
 
  private:
   TlsResult outcome(int result);
 
   SSL* ssl_;
-  bool saw_plain_http_ = false;
+  bool failed_ = false;  // a fatal error: OpenSSL forbids a close_notify after it
 };
 
 }  // namespace outpost::http

@@ -365,7 +365,7 @@ TEST_F(HostileInput, TwoHundredSlowClientsNeverDelayAnOrderAndAreAllCutOff) {
   // One byte every 500 ms to each dripping client (this request would take 90 s), watching
   // every client every 20 ms for the node's answer or close.
   std::atomic<bool> dripped_a_second{false};
-  std::thread watcher([&] {
+  std::jthread watcher([&] {  // joined however the test ends
     std::size_t sent = 1;
     auto next_drip = Clock::now() + 500ms;
     const auto give_up = Clock::now() + 9s;

@@ -47,9 +47,16 @@ class Gate {
   bool open_ = false;
 };
 
+// Opens the gate when the test ends, however it ends, so the pool can join its workers.
+struct OpenOnExit {
+  Gate& gate;
+  ~OpenOnExit() { gate.open(); }
+};
+
 TEST(WorkerPool, AJobRunsAtOnceWhileEveryKeptWorkerIsHeld) {
+  Gate gate;  // before the pool: its workers use it until the pool has joined them
   WorkerPool pool({.kept_threads = 4, .max_threads = 512, .idle_timeout = 30s});
-  Gate gate;
+  OpenOnExit open_at_exit{gate};
   for (int i = 0; i < 200; ++i) pool.enqueue(gate.job());
   ASSERT_TRUE(eventually([&] { return gate.holding() == 200; }));
 
@@ -61,8 +68,9 @@ TEST(WorkerPool, AJobRunsAtOnceWhileEveryKeptWorkerIsHeld) {
 }
 
 TEST(WorkerPool, ShrinksBackToItsKeptWorkersOnceIdle) {
-  WorkerPool pool({.kept_threads = 2, .max_threads = 64, .idle_timeout = 50ms});
   Gate gate;
+  WorkerPool pool({.kept_threads = 2, .max_threads = 64, .idle_timeout = 50ms});
+  OpenOnExit open_at_exit{gate};
   for (int i = 0; i < 20; ++i) pool.enqueue(gate.job());
   ASSERT_TRUE(eventually([&] { return gate.holding() == 20; }));
   EXPECT_EQ(pool.threads(), 20u);
@@ -75,8 +83,9 @@ TEST(WorkerPool, ShrinksBackToItsKeptWorkersOnceIdle) {
 }
 
 TEST(WorkerPool, PastItsCapJobsWaitForAWorker) {
-  WorkerPool pool({.kept_threads = 1, .max_threads = 3, .idle_timeout = 30s});
   Gate gate;
+  WorkerPool pool({.kept_threads = 1, .max_threads = 3, .idle_timeout = 30s});
+  OpenOnExit open_at_exit{gate};
   for (int i = 0; i < 3; ++i) pool.enqueue(gate.job());
   ASSERT_TRUE(eventually([&] { return gate.holding() == 3; }));
   std::atomic<bool> ran{false};
