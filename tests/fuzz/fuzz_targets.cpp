@@ -1,25 +1,16 @@
 #include "fuzz/fuzz_targets.h"
 
-#include <cstdio>
-#include <cstdlib>
+#include <algorithm>
 #include <string>
 #include <string_view>
 
 #include "common/json_parse.h"
+#include "fuzz/fuzz_check.h"
 #include "http/request_parser.h"
 #include "orders/order_json.h"
 
 namespace outpost::fuzz {
 namespace {
-
-[[noreturn]] void broken(const char* property) {
-  std::fprintf(stderr, "fuzz property broken: %s\n", property);
-  std::abort();
-}
-
-void check(bool holds, const char* property) {
-  if (!holds) broken(property);
-}
 
 // A request's normalized form (what cpp-httplib reads) must read back as the same
 // request, within the same limits: cpp-httplib has the same request-line limit, and the
