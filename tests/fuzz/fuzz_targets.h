@@ -21,4 +21,19 @@ void requestParserInput(const std::uint8_t* data, std::size_t size);
 // serializing it parses back to the same value.
 void jsonBodyInput(const std::uint8_t* data, std::size_t size);
 
+// Reads the bytes after the first as the query string of a list page, as cpp-httplib
+// does, then with parsePageQuery; the first byte picks the page's rules (orders, outbox,
+// reviews). Checks: a taken page has a limit from 1 to kMaxPageSize (the last one sent, or
+// the default) and a status and cursor its rules take; a refusal names every bad
+// parameter once; the page read again from its canonical form (every byte
+// percent-encoded) is the same.
+void queryStringInput(const std::uint8_t* data, std::size_t size);
+
+// Gives the bytes, as sent, as the value of Authorization, Idempotency-Key and
+// Content-Type. Checks: a bearer token is the rest of the value after the scheme (in any
+// case) and round-trips; a taken Idempotency-Key is the value itself, 1 to 255 characters
+// of UTF-8 (isValidUtf8 agrees with nlohmann::json's own check); whether a body is taken
+// as JSON depends on the media type alone, not its case or parameters.
+void headerValuesInput(const std::uint8_t* data, std::size_t size);
+
 }  // namespace outpost::fuzz

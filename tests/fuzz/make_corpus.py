@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
-"""Writes the seed corpus of the fuzz targets: the requests of issue 13, byte for byte.
+"""Writes the seed corpus of the fuzz targets (tests/fuzz/fuzz_targets.h says what each
+input is). Run from anywhere; it rewrites tests/fuzz/corpus/<target>/seed_*. An input is:
 
-Run from anywhere; it rewrites tests/fuzz/corpus/{request_parser,json_body}/seed_*.
-A request_parser input is one byte (the piece size in the low 6 bits; bit 7: the node's
-own limits rather than the fuzzer's small ones) and then the bytes of the connection.
+request_parser: one byte (the piece size in the low 6 bits; bit 7: the node's own limits
+  rather than the fuzzer's small ones), then the bytes of the connection (the requests of
+  issue 13, byte for byte);
+json_body: a request body;
+query_string: one byte (the page: 0 orders, 1 outbox, 2 reviews), then the query string;
+header_values: a header value.
 """
 import gzip
 import os
@@ -114,6 +118,41 @@ JSON_BODIES = {
 }
 
 
+QUERIES = {
+    "orders_status_limit": (0, b"status=PENDING_SHIPMENT&limit=20"),
+    "orders_after": (0, b"limit=500&after=42"),
+    "orders_unknown_and_bad": (0, b"status=pending&limit=0&sort=desc"),
+    "orders_percent": (0, b"limit=%35%30&status=SHIPPED"),
+    "orders_plus_and_spaces": (0, b"status=SHIPPED+&limit=+5& after = 7 "),
+    "outbox_status": (1, b"status=FAILED&limit=100&after=12"),
+    "outbox_two_limits": (1, b"limit=5&limit=6&limit=5"),
+    "outbox_huge_limit": (1, b"limit=9223372036854775808&after=-0"),
+    "reviews_status_refused": (2, b"status=PENDING&limit=501"),
+    "reviews_empty_parts": (2, b"&&=&limit=&after="),
+    "reviews_nul": (2, b"after=1%00&limit=1"),
+}
+
+HEADER_VALUES = {
+    "bearer": b"Bearer " + TOKEN.encode(),
+    "bearer_lower_spaces": b"bearer   " + TOKEN.encode() + b"  ",
+    "basic": b"Basic dXNlcjpwYXNz",
+    "bearer_alone": b"Bearer",
+    "json_charset": b"application/json; charset=utf-8",
+    "json_upper_tab": b"Application/JSON\t;q=1",
+    "problem_json": b"application/problem+json",
+    "plus_json_alone": b"+json",
+    "text_plain": b"text/plain",
+    "key_ascii": b"idem-0001-7f3a9c",
+    "key_utf8": "caf\u00e9-\U0001F600".encode(),
+    "key_255_chars": "\u00e9".encode() * 255,
+    "key_256_chars": "\u00e9".encode() * 256,
+    "key_invalid_utf8": b"\xc3\x28",
+    "key_overlong": b"\xc0\xaf",
+    "key_surrogate": b"\xed\xa0\x80",
+    "key_past_10ffff": b"\xf4\x90\x80\x80",
+    "crlf_inside": b"Bearer a\r\nX-Injected: 1",
+}
+
 def write(folder, name, data):
     path = os.path.join(HERE, "corpus", folder)
     os.makedirs(path, exist_ok=True)
@@ -125,3 +164,7 @@ for name, (first, data) in REQUESTS.items():
     write("request_parser", name, bytes([first]) + data)
 for name, data in JSON_BODIES.items():
     write("json_body", name, data)
+for name, (page, query) in QUERIES.items():
+    write("query_string", name, bytes([page]) + query)
+for name, data in HEADER_VALUES.items():
+    write("header_values", name, data)

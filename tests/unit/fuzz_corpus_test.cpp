@@ -34,5 +34,13 @@ TEST(FuzzCorpus, JsonBodyHoldsItsPropertiesOnEveryCorpusInput) {
   EXPECT_GE(runCorpus("json_body", &jsonBodyInput), 5u);
 }
 
+TEST(FuzzCorpus, QueryStringHoldsItsPropertiesOnEveryCorpusInput) {
+  EXPECT_GE(runCorpus("query_string", &queryStringInput), 10u);
+}
+
+TEST(FuzzCorpus, HeaderValuesHoldsItsPropertiesOnEveryCorpusInput) {
+  EXPECT_GE(runCorpus("header_values", &headerValuesInput), 15u);
+}
+
 }  // namespace
 }  // namespace outpost::fuzz
