@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 # The targets of tests/fuzz/CMakeLists.txt; each has its seed corpus in tests/fuzz/corpus/.
-all_targets=(request_parser json_body query_string header_values)
+all_targets=(request_parser json_body query_string header_values config)
 targets=("${@:2}")
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 bash scripts/install-deps.sh --with-fuzzing

@@ -36,4 +36,11 @@ void queryStringInput(const std::uint8_t* data, std::size_t size);
 // as JSON depends on the media type alone, not its case or parameters.
 void headerValuesInput(const std::uint8_t* data, std::size_t size);
 
+// Loads a configuration (loadConfig) from the bytes: the file's text up to the first NUL
+// (no file when it is empty), then NAME=value lines of the environment. Checks: no
+// exception; a refusal is one "config: " line and never shows a rejected secret; a taken
+// configuration is within the documented ranges, and loads the same from the environment
+// alone when the file's values are given as OUTPOST_* variables.
+void configInput(const std::uint8_t* data, std::size_t size);
+
 }  // namespace outpost::fuzz

@@ -7,7 +7,8 @@ request_parser: one byte (the piece size in the low 6 bits; bit 7: the node's ow
   issue 13, byte for byte);
 json_body: a request body;
 query_string: one byte (the page: 0 orders, 1 outbox, 2 reviews), then the query string;
-header_values: a header value.
+header_values: a header value;
+config: the file's text, a NUL, then NAME=value lines of the environment.
 """
 import gzip
 import os
@@ -153,6 +154,70 @@ HEADER_VALUES = {
     "crlf_inside": b"Bearer a\r\nX-Injected: 1",
 }
 
+FULL_CONFIG = b"""{
+  "node_id": "till-7",
+  "listen": "0.0.0.0:8080",
+  "database": "/var/lib/outpost/outpost.db",
+  "database_busy_timeout_ms": 2000,
+  "api_token": "till-secret-123456",
+  "admin_token": "staff-secret-654321",
+  "metrics_token": "scrape-secret",
+  "product_service": {"url": "http://products.shop.lan:8081", "timeout_ms": 2000,
+                      "recheck_interval_ms": 60000},
+  "delivery_service": {"url": "https://delivery.example.com/api", "timeout_ms": 3000,
+                       "retry": {"initial_delay_ms": 60000, "max_delay_ms": 300000,
+                                 "max_attempts": 20}},
+  "events": {"sns_topic_arn": "arn:aws:sns:eu-west-1:123456789012:orders.fifo",
+             "sqs_queue_url": "https://sqs.eu-west-1.amazonaws.com/123456789012/orders",
+             "region": "eu-west-1", "poll_interval_ms": 30000, "batch_size": 10,
+             "max_retries": 5, "retention_ms": 604800000},
+  "reconciliation": {"interval_ms": 300000, "stale_after_ms": 86400000},
+  "checkout": {"reject_unavailable": false},
+  "alerts": {"check_interval_ms": 60000, "outbox_backlog": 100, "manual_review_backlog": 50,
+             "webhook_url": "http://alerts.shop.lan/hook"},
+  "breakers": {"delivery-service": {"error_threshold_percentage": 40, "reset_timeout_ms": 60000,
+                                    "volume_threshold": 5, "consecutive_failures": 3,
+                                    "rolling_window_ms": 10000, "timeout_ms": 3000},
+               "database": {"volume_threshold": 10}}
+}"""
+
+
+def config(file_text=b"", *env):
+    return file_text + b"\0" + b"\n".join(env)
+
+
+CONFIGS = {
+    "spec_example": config(b'{"delivery_service": {"url": "http://delivery.local:8081"}, '
+                           b'"breakers": {"delivery-service": {"reset_timeout_ms": 60000}}}'),
+    "full": config(FULL_CONFIG),
+    "full_with_environment": config(FULL_CONFIG, b"OUTPOST_EVENTS_BATCH_SIZE=4",
+                                    b"OUTPOST_LISTEN=[::1]:9090", b"AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
+                                    b"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG",
+                                    b"AWS_SESSION_TOKEN=token", b"PATH=/usr/bin"),
+    "empty_object": config(b"{}"),
+    "environment_only": config(b"", b"OUTPOST_EVENTS_SQS_QUEUE_URL=http://127.0.0.1:4566/1/q",
+                               b"AWS_ENDPOINT_URL=http://127.0.0.1:4566", b"AWS_REGION=us-west-2",
+                               b"OUTPOST_CHECKOUT_REJECT_UNAVAILABLE=0",
+                               b"OUTPOST_BREAKERS_PRODUCT_SERVICE_TIMEOUT_MS=1500"),
+    "open_listen_refused": config(b'{"listen": "0.0.0.0:8080"}'),
+    "open_listen_allowed": config(b'{"listen": "shop-till.lan:8080", "allow_unauthenticated": true}'),
+    "secret_wrong_type": config(b'{"api_token": 123456}'),
+    "secret_empty_in_environment": config(b"", b"OUTPOST_ADMIN_TOKEN="),
+    "batch_too_big": config(b'{"events": {"batch_size": 11}}'),
+    "unknown_key": config(b'{"evnets": {"region": "x"}}'),
+    "dotted_key": config(b'{"events.region": "eu-west-1"}'),
+    "not_an_object": config(b"[1, 2]"),
+    "null_optional": config(b'{"product_service": {"url": null}, "alerts": {"webhook_url": null}}'),
+    "retry_delays_reversed": config(b"", b"OUTPOST_DELIVERY_SERVICE_RETRY_MAX_DELAY_MS=1000"),
+    "key_without_secret": config(b"", b"AWS_ACCESS_KEY_ID=AKIDEXAMPLE"),
+    "unknown_variable": config(b"", b"OUTPOST_LISTN=127.0.0.1:1"),
+    "url_with_user": config(b'{"delivery_service": {"url": "HTTP://user:pw@[::1]:8081/x?y#z"}}'),
+    "listen_leading_zeros": config(b'{"listen": "127.0.0.1:08080"}'),
+    "number_as_text": config(b'{"events": {"max_retries": "5"}}', b"OUTPOST_EVENTS_MAX_RETRIES=5"),
+    "control_in_value": config(b'{"node_id": "till\\u0007"}'),
+}
+
+
 def write(folder, name, data):
     path = os.path.join(HERE, "corpus", folder)
     os.makedirs(path, exist_ok=True)
@@ -168,3 +233,5 @@ for name, (page, query) in QUERIES.items():
     write("query_string", name, bytes([page]) + query)
 for name, data in HEADER_VALUES.items():
     write("header_values", name, data)
+for name, data in CONFIGS.items():
+    write("config", name, data)

@@ -42,5 +42,9 @@ TEST(FuzzCorpus, HeaderValuesHoldsItsPropertiesOnEveryCorpusInput) {
   EXPECT_GE(runCorpus("header_values", &headerValuesInput), 15u);
 }
 
+TEST(FuzzCorpus, ConfigHoldsItsPropertiesOnEveryCorpusInput) {
+  EXPECT_GE(runCorpus("config", &configInput), 20u);
+}
+
 }  // namespace
 }  // namespace outpost::fuzz
