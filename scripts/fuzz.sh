@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 # The targets of tests/fuzz/CMakeLists.txt; each has its seed corpus in tests/fuzz/corpus/.
-all_targets=(request_parser json_body query_string header_values config)
+all_targets=(request_parser json_body query_string header_values config sns_answer sqs_answer
+  product_answer delivery_answer)
 targets=("${@:2}")
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 bash scripts/install-deps.sh --with-fuzzing

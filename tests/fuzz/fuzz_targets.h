@@ -43,4 +43,24 @@ void headerValuesInput(const std::uint8_t* data, std::size_t size);
 // alone when the file's values are given as OUTPOST_* variables.
 void configInput(const std::uint8_t* data, std::size_t size);
 
+// The answer targets: the first two bytes are the HTTP status (big-endian, modulo 1000;
+// 0: no answer at all), the third picks the call, the rest is the body; the answer comes
+// from a scripted HttpClient. Each checks that nothing throws and that nothing counts as
+// done unless a 2xx answer said so.
+//
+// SNS (the XML of Publish and PublishBatch, 1 to 10 messages) and the XML reader itself:
+// one outcome per message; an entry succeeds exactly when it has no error, and its error
+// is valid UTF-8 (it becomes the event's lastError, which GET /v1/outbox writes as JSON);
+// xmlText reads back what was escaped into an element.
+void snsAnswerInput(const std::uint8_t* data, std::size_t size);
+// SQS (the JSON of SendMessage and SendMessageBatch, 1 to 10 messages): as for SNS.
+void sqsAnswerInput(const std::uint8_t* data, std::size_t size);
+// The product service's availability answer for 0 to 3 products: a success names every
+// product asked about; anything else holds no product and says why.
+void productAnswerInput(const std::uint8_t* data, std::size_t size);
+// The delivery service's answer to initiate, status or cancel: a success carries the
+// delivery id (and CANCELLED for a cancel); 404 and only 404 is "no such delivery"; a 2xx
+// is never a permanent refusal.
+void deliveryAnswerInput(const std::uint8_t* data, std::size_t size);
+
 }  // namespace outpost::fuzz

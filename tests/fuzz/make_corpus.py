@@ -8,7 +8,10 @@ request_parser: one byte (the piece size in the low 6 bits; bit 7: the node's ow
 json_body: a request body;
 query_string: one byte (the page: 0 orders, 1 outbox, 2 reviews), then the query string;
 header_values: a header value;
-config: the file's text, a NUL, then NAME=value lines of the environment.
+config: the file's text, a NUL, then NAME=value lines of the environment;
+sns_answer, sqs_answer, product_answer, delivery_answer: the HTTP status (two bytes,
+  big-endian), one byte that picks the call (SNS/SQS: messages - 1; product: how many
+  products; delivery: 0 initiate, 1 status, 2 cancel), then the body.
 """
 import gzip
 import os
@@ -218,6 +221,128 @@ CONFIGS = {
 }
 
 
+def answer(status, choice, body):
+    return bytes([status >> 8, status & 0xff, choice]) + body
+
+
+SNS_NS = b'xmlns="http://sns.amazonaws.com/doc/2010-03-31/"'
+SNS_METADATA = b"<ResponseMetadata><RequestId>d74b8436-ae13-5ab4-a9ff-ce54dfea72a0</RequestId></ResponseMetadata>"
+
+
+def sns_error(kind, code, message):
+    return (b"<ErrorResponse " + SNS_NS + b"><Error><Type>" + kind + b"</Type><Code>" + code
+            + b"</Code><Message>" + message + b"</Message></Error><RequestId>"
+            b"42d59b56-7407-4c4a-be0f-4c88daeea257</RequestId></ErrorResponse>")
+
+
+SNS_ANSWERS = {
+    "publish": answer(200, 0, b"<PublishResponse " + SNS_NS + b">\n  <PublishResult>\n    "
+                      b"<MessageId>567910cd-659e-55d4-8ccb-5aaf14679dc0</MessageId>\n"
+                      b"    <SequenceNumber>10000000000000003000</SequenceNumber>\n"
+                      b"  </PublishResult>\n  " + SNS_METADATA + b"\n</PublishResponse>\n"),
+    "publish_batch_mixed": answer(200, 2, b"<PublishBatchResponse " + SNS_NS + b">"
+                                  b"<PublishBatchResult><Successful><member>"
+                                  b"<MessageId>0a5f2e9c-1111-4e59-9c2b-7b0f1f0d0e01</MessageId>"
+                                  b"<Id>0</Id></member><member><Id>2</Id>"
+                                  b"<MessageId>0a5f2e9c-2222-4e59-9c2b-7b0f1f0d0e02</MessageId>"
+                                  b"</member></Successful><Failed><member>"
+                                  b"<Code>InvalidParameter</Code><Id>1</Id><Message>Invalid "
+                                  b"parameter: Message too long</Message>"
+                                  b"<SenderFault>true</SenderFault></member></Failed>"
+                                  b"</PublishBatchResult>" + SNS_METADATA
+                                  + b"</PublishBatchResponse>"),
+    "publish_batch_all_failed": answer(200, 1, b"<PublishBatchResponse " + SNS_NS + b">"
+                                       b"<PublishBatchResult><Successful/><Failed>"
+                                       b"<member><Id>0</Id><Code>KMSThrottling</Code>"
+                                       b"<SenderFault>true</SenderFault></member>"
+                                       b"<member><Id>1</Id><Code>InternalError</Code>"
+                                       b"<Message>&quot;try again&quot; &amp; later &#x2014;</Message>"
+                                       b"<SenderFault>false</SenderFault></member></Failed>"
+                                       b"</PublishBatchResult></PublishBatchResponse>"),
+    "not_found": answer(404, 0, sns_error(b"Sender", b"NotFound", b"Topic does not exist")),
+    "signature": answer(403, 3, sns_error(b"Sender", b"SignatureDoesNotMatch",
+                                          b"The request signature we calculated does not match "
+                                          b"the signature you provided.")),
+    "throttled": answer(400, 0, sns_error(b"Sender", b"Throttling", b"Rate exceeded")),
+    "internal": answer(500, 9, sns_error(b"Receiver", b"InternalFailure",
+                                         b"The request processing has failed")),
+    "captive_portal": answer(200, 0, b"<html><head><title>Log in</title></head><body>Wi-Fi</body></html>"),
+    "redirect": answer(302, 0, b""),
+    "empty_publish": answer(200, 0, b"<PublishResponse/>"),
+    "unclosed": answer(200, 4, b"<PublishBatchResponse><PublishBatchResult><Successful><member><Id>0"),
+}
+
+SQS_ANSWERS = {
+    "send_message": answer(200, 0, b'{"MD5OfMessageAttributes":"3ae8f24a165a8cedc005670c81a27295",'
+                           b'"MD5OfMessageBody":"fafb00f5732ab283681e124bf8747ed1",'
+                           b'"MessageId":"219f8380-5770-4cc2-8c3e-5c715e145f5e"}'),
+    "send_batch_mixed": answer(200, 2, b'{"Failed":[{"Code":"InvalidParameterValue","Id":"1",'
+                               b'"Message":"Message must be shorter than 262144 bytes.",'
+                               b'"SenderFault":true}],"Successful":[{"Id":"0",'
+                               b'"MD5OfMessageBody":"fafb00f5732ab283681e124bf8747ed1",'
+                               b'"MessageId":"a1b2c3d4-0000-4e59-9c2b-7b0f1f0d0e01"},{"Id":"2",'
+                               b'"MD5OfMessageBody":"fafb00f5732ab283681e124bf8747ed1",'
+                               b'"MessageId":"a1b2c3d4-0000-4e59-9c2b-7b0f1f0d0e02"}]}'),
+    "send_batch_failed_throttled": answer(200, 1, b'{"Failed":[{"Code":"RequestThrottled","Id":"0",'
+                                          b'"SenderFault":true},{"Code":"InternalError","Id":"1",'
+                                          b'"Message":"try again","SenderFault":false}],'
+                                          b'"Successful":[]}'),
+    "invalid_signature": answer(400, 0, b'{"__type":"com.amazon.coral.service#InvalidSignatureException",'
+                                b'"message":"The request signature we calculated does not match '
+                                b'the signature you provided."}'),
+    "queue_does_not_exist": answer(400, 3, b'{"__type":"com.amazonaws.sqs#QueueDoesNotExist",'
+                                   b'"message":"The specified queue does not exist."}'),
+    "unrecognized_client": answer(400, 0, b'{"__type":"com.amazon.coral.service#UnrecognizedClientException",'
+                                  b'"Message":"The security token included in the request is invalid."}'),
+    "throttled": answer(400, 9, b'{"__type":"com.amazonaws.sqs#ThrottlingException",'
+                        b'"message":"Rate exceeded"}'),
+    "internal": answer(500, 1, b'{"__type":"com.amazonaws.sqs#InternalError"}'),
+    "html_200": answer(200, 1, b"<html><body>proxy</body></html>"),
+    "neither_list": answer(200, 1, b'{"ResponseMetadata":{}}'),
+    "lists_of_other_types": answer(200, 2, b'{"Successful":{"Id":"0"},"Failed":[1,"x",null,{"Id":2}]}'),
+    "empty_message_id": answer(200, 0, b'{"MessageId":""}'),
+}
+
+PRODUCTS = b'[{"productId":"sku-1","available":true,"quantity":12},'
+PRODUCT_ANSWERS = {
+    "two_available": answer(200, 2, PRODUCTS + b'{"productId":"sku-2","available":false,"quantity":0}]'),
+    "one_missing": answer(200, 3, PRODUCTS[:-1] + b"]"),
+    "empty_list": answer(200, 0, b"[]"),
+    "object_not_list": answer(200, 1, b'{"productId":"sku-1","available":true,"quantity":1}'),
+    "quantity_fraction": answer(200, 1, b'[{"productId":"sku-1","available":true,"quantity":1.5}]'),
+    "quantity_huge": answer(200, 1, b'[{"productId":"sku-1","available":true,'
+                                    b'"quantity":18446744073709551615}]'),
+    "available_as_text": answer(200, 1, b'[{"productId":"sku-1","available":"yes","quantity":3}]'),
+    "duplicate_ids": answer(200, 1, PRODUCTS + b'{"productId":"sku-1","available":false,"quantity":0}]'),
+    "server_error": answer(500, 2, b'{"error":"database unavailable"}'),
+    "not_found": answer(404, 1, b'{"error":"no such route"}'),
+    "throttled": answer(429, 1, b""),
+    "html_200": answer(200, 2, b"<html>captive portal</html>"),
+    "no_answer": answer(0, 1, b""),
+}
+
+DELIVERY_ANSWERS = {
+    "initiate_created": answer(201, 0, b'{"id":"DLV-9f2c41","orderId":"ORD-01M916T5WX8CJMZ3RGHPZ4CRCM",'
+                               b'"status":"CREATED"}'),
+    "initiate_replayed": answer(200, 0, b'{"id":"DLV-9f2c41","status":"IN_TRANSIT"}'),
+    "initiate_no_id": answer(201, 0, b'{"status":"CREATED"}'),
+    "initiate_id_number": answer(201, 0, b'{"id":42,"status":"CREATED"}'),
+    "initiate_refused": answer(422, 0, b'{"error":"no such address"}'),
+    "status_in_transit": answer(200, 1, b'{"id":"DLV-1","status":"IN_TRANSIT"}'),
+    "status_missing": answer(200, 1, b'{"id":"DLV-1"}'),
+    "status_not_found": answer(404, 1, b'{"error":"not found"}'),
+    "cancel_done": answer(200, 2, b'{"id":"DLV-1","status":"CANCELLED"}'),
+    "cancel_other_id": answer(200, 2, b'{"id":"DLV-2","status":"CANCELLED"}'),
+    "cancel_not_cancelled": answer(200, 2, b'{"id":"DLV-1","status":"PICKED_UP"}'),
+    "cancel_refused": answer(409, 2, b'{"error":"the parcel has left"}'),
+    "cancel_not_found": answer(404, 2, b""),
+    "unavailable": answer(503, 0, b"Service Unavailable"),
+    "redirect": answer(302, 1, b""),
+    "html_200": answer(200, 2, b"<html>log in</html>"),
+    "no_answer": answer(0, 0, b""),
+}
+
+
 def write(folder, name, data):
     path = os.path.join(HERE, "corpus", folder)
     os.makedirs(path, exist_ok=True)
@@ -235,3 +360,8 @@ for name, data in HEADER_VALUES.items():
     write("header_values", name, data)
 for name, data in CONFIGS.items():
     write("config", name, data)
+for folder, answers in (("sns_answer", SNS_ANSWERS), ("sqs_answer", SQS_ANSWERS),
+                        ("product_answer", PRODUCT_ANSWERS),
+                        ("delivery_answer", DELIVERY_ANSWERS)):
+    for name, data in answers.items():
+        write(folder, name, data)
