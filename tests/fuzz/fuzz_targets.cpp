@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -110,6 +111,16 @@ void checkNumberText(const std::string& text) {
 }
 
 // ---- Header values ----
+
+// The value as the node's request reader hands it to the handlers (guarded_server.cpp), or
+// nullopt when the reader refuses a request that carries it (a NUL or control byte, ...).
+std::optional<std::string> valueAsRead(std::string_view value) {
+  http::RequestParser parser{http::RequestLimits{}};
+  parser.feed("GET / HTTP/1.1\r\nX-Value: " + std::string(value) + "\r\n\r\n");
+  if (parser.state() != http::RequestParser::State::kComplete) return std::nullopt;
+  const std::string* read = parser.request().header("X-Value");
+  return read != nullptr ? std::optional<std::string>(*read) : std::nullopt;
+}
 
 bool isJsonMediaTypeAccepted(const std::string& content_type) {
   httplib::Request request;
@@ -239,7 +250,9 @@ void queryStringInput(const std::uint8_t* data, std::size_t size) {
 }
 
 void headerValuesInput(const std::uint8_t* data, std::size_t size) {
-  const std::string value(reinterpret_cast<const char*>(data), size);
+  const auto read = valueAsRead(std::string_view(reinterpret_cast<const char*>(data), size));
+  if (!read) return;
+  const std::string& value = *read;
 
   // Authorization.
   const std::string token = bearerTokenOf(value);

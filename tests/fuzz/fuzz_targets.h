@@ -29,11 +29,12 @@ void jsonBodyInput(const std::uint8_t* data, std::size_t size);
 // percent-encoded) is the same.
 void queryStringInput(const std::uint8_t* data, std::size_t size);
 
-// Gives the bytes, as sent, as the value of Authorization, Idempotency-Key and
-// Content-Type. Checks: a bearer token is the rest of the value after the scheme (in any
-// case) and round-trips; a taken Idempotency-Key is the value itself, 1 to 255 characters
-// of UTF-8 (isValidUtf8 agrees with nlohmann::json's own check); whether a body is taken
-// as JSON depends on the media type alone, not its case or parameters.
+// Gives the bytes, as the request reader hands them over (inputs it refuses, such as
+// a NUL, are skipped), as the value of Authorization, Idempotency-Key and Content-Type.
+// Checks: a bearer token is the rest of the value after the scheme (in any case) and
+// round-trips; a taken Idempotency-Key is the value itself, 1 to 255 characters of UTF-8
+// (isValidUtf8 agrees with nlohmann::json's own check); whether a body is taken as JSON
+// depends on the media type alone, not its case or parameters.
 void headerValuesInput(const std::uint8_t* data, std::size_t size);
 
 // Loads a configuration (loadConfig) from the bytes: the file's text up to the first NUL
