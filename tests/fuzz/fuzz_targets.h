@@ -52,7 +52,7 @@ void configInput(const std::uint8_t* data, std::size_t size);
 // SNS (the XML of Publish and PublishBatch, 1 to 10 messages) and the XML reader itself:
 // one outcome per message; an entry succeeds exactly when it has no error, and its error
 // is valid UTF-8 (it becomes the event's lastError, which GET /v1/outbox writes as JSON);
-// xmlText reads back what was escaped into an element.
+// xmlText is valid UTF-8 and reads back what was escaped into an element.
 void snsAnswerInput(const std::uint8_t* data, std::size_t size);
 // SQS (the JSON of SendMessage and SendMessageBatch, 1 to 10 messages): as for SNS.
 void sqsAnswerInput(const std::uint8_t* data, std::size_t size);

@@ -266,6 +266,8 @@ SNS_ANSWERS = {
     "throttled": answer(400, 0, sns_error(b"Sender", b"Throttling", b"Rate exceeded")),
     "internal": answer(500, 9, sns_error(b"Receiver", b"InternalFailure",
                                          b"The request processing has failed")),
+    "message_not_utf8": answer(400, 0, sns_error(b"Sender", b"InvalidParameter",
+                                                 b"bad \xff\xfe &lt;Message&gt; &#233; &#xD800; &#0;")),
     "captive_portal": answer(200, 0, b"<html><head><title>Log in</title></head><body>Wi-Fi</body></html>"),
     "redirect": answer(302, 0, b""),
     "empty_publish": answer(200, 0, b"<PublishResponse/>"),
