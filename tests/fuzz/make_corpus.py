@@ -302,6 +302,8 @@ SQS_ANSWERS = {
     "html_200": answer(200, 1, b"<html><body>proxy</body></html>"),
     "neither_list": answer(200, 1, b'{"ResponseMetadata":{}}'),
     "lists_of_other_types": answer(200, 2, b'{"Successful":{"Id":"0"},"Failed":[1,"x",null,{"Id":2}]}'),
+    "sender_fault_as_text": answer(200, 1, b'{"Failed":[{"Id":"0","Code":"InvalidMessageContents",'
+                                   b'"SenderFault":"true"},{"Id":"1","SenderFault":1}]}'),
     "empty_message_id": answer(200, 0, b'{"MessageId":""}'),
 }
 

@@ -266,6 +266,22 @@ TEST(EventDestinations, SqsErrorsAreClassifiedByStatusAndType) {
   EXPECT_EQ(outcome.entries[1].call_class, CallClass::kRetriable);  // not in the answer
 }
 
+// SqsQueue::publish, which never throws, threw nlohmann's type_error 302 for a Failed entry
+// whose SenderFault was not a boolean, so the relay's pass failed on that answer every time.
+TEST(EventDestinations, SqsFailedEntryWithANonBooleanSenderFaultIsRetriable) {
+  ScriptedHttp http;
+  http.setAnswer(answered(200, R"({"Failed":[{"Id":"0","Code":"InvalidMessageContents",
+                                  "SenderFault":"true"},{"Id":"1","Code":"InvalidMessageContents",
+                                  "SenderFault":1}]})"));
+  SqsQueue queue(http, emulator(), "http://q/1/orders");
+  PublishOutcome outcome;
+  ASSERT_NO_THROW(outcome = queue.publish({kCreated, kShipped}));
+  ASSERT_EQ(outcome.entries.size(), 2u);
+  EXPECT_EQ(outcome.entries[0].call_class, CallClass::kRetriable);
+  EXPECT_EQ(outcome.entries[0].error, "sqs: InvalidMessageContents");
+  EXPECT_EQ(outcome.entries[1].call_class, CallClass::kRetriable);
+}
+
 TEST(EventDestinations, ABatchRejectedAsAWholeIsTriedMessageByMessage) {
   ScriptedHttp http;
   http.queue(
