@@ -2,8 +2,8 @@
 # Installs every dependency, checks the layering of src/, builds outpost, and runs all
 # tests twice: in a normal build and under AddressSanitizer + UndefinedBehaviorSanitizer.
 # First it compiles the Release build that bench/orders.sh measures (-O3 brings warnings
-# of its own); last it runs each libFuzzer target for FUZZ_SECONDS (default 60;
-# scripts/fuzz.sh).
+# of its own); last it runs each libFuzzer target for FUZZ_SECONDS (default 15, about
+# 2.5 minutes for the nine; scripts/fuzz.sh). Longer runs: `bash scripts/fuzz.sh 600`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --with-test-peers --with-fuzzing
@@ -26,4 +26,4 @@ echo "== tests: AddressSanitizer + UndefinedBehaviorSanitizer =="
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DOUTPOST_SANITIZE=ON
 echo "== fuzzing: libFuzzer targets of tests/fuzz =="
-bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-15}"

@@ -108,6 +108,9 @@ struct ConfigSources {
   std::optional<std::string> file_path;
   std::map<std::string, std::string> env;
   std::string hostname;  // the node_id default
+  // The file's text, when the caller holds it already (the fuzz target): read instead of
+  // the file, whose path (if any) then only names it in messages.
+  std::optional<std::string> file_text = std::nullopt;
 };
 
 // The configuration, or an Error (kind kInvalidArgument) whose message is one line that

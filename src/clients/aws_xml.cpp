@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cstdint>
 
+#include "common/text.h"
+
 namespace outpost::clients {
 namespace {
 
@@ -77,7 +79,8 @@ bool decodeReference(std::string_view reference, std::string& out) {
   std::uint32_t code_point = 0;
   const auto [end, error] =
       std::from_chars(digits.data(), digits.data() + digits.size(), code_point, hex ? 16 : 10);
-  if (error != std::errc() || end != digits.data() + digits.size() || code_point > 0x10FFFF) {
+  if (error != std::errc() || end != digits.data() + digits.size() || code_point > 0x10FFFF ||
+      (code_point >= 0xD800 && code_point <= 0xDFFF)) {
     return false;
   }
   appendUtf8(out, code_point);
@@ -117,7 +120,7 @@ std::string xmlText(std::string_view xml, std::string_view name) {
     }
     text += c;
   }
-  return text;
+  return isValidUtf8(text) ? text : toValidUtf8(text);
 }
 
 }  // namespace outpost::clients

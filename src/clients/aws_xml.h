@@ -18,7 +18,9 @@ std::optional<std::string_view> xmlElement(std::string_view xml, std::string_vie
 std::vector<std::string_view> xmlElements(std::string_view xml, std::string_view name);
 
 // The element's text with the five predefined entities and numeric character
-// references decoded (as UTF-8); "" when the element is missing.
+// references decoded; "" when the element is missing. Always valid UTF-8 (it ends up in
+// the outbox's lastError, written as JSON): a byte that is not is replaced by U+FFFD, and a
+// reference to a surrogate is left as it is.
 std::string xmlText(std::string_view xml, std::string_view name);
 
 }  // namespace outpost::clients

@@ -238,7 +238,9 @@ PublishOutcome sqsBatchOutcome(const json& answer, std::size_t messages) {
   for (const auto& entry : answer.value("Failed", json::array())) {
     if (!entry.is_object()) continue;
     const std::string code = stringField(entry, "Code");
-    const bool sender_fault = entry.value("SenderFault", false);
+    // A boolean; anything else (json::value would throw) is no word that the node is at fault.
+    const auto fault = entry.find("SenderFault");
+    const bool sender_fault = fault != entry.end() && fault->is_boolean() && fault->get<bool>();
     by_id[stringField(entry, "Id")] = {
         failedEntryClass(sender_fault, code),
         describeError("sqs", code, stringField(entry, "Message"), 0)};

@@ -25,6 +25,10 @@ std::size_t utf8Length(std::string_view text);
 // nothing past U+10FFFF).
 bool isValidUtf8(std::string_view text);
 
+// `text` with every byte that is not part of well-formed UTF-8 replaced by U+FFFD, for text
+// from outside that is kept and later written as JSON.
+std::string toValidUtf8(std::string_view text);
+
 // Compares without an early exit, so the time taken says nothing about a secret.
 bool constantTimeEquals(std::string_view a, std::string_view b);
 

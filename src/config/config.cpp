@@ -510,6 +510,7 @@ class Loader {
   explicit Loader(const ConfigSources& sources) : sources_(sources) { applyBuiltInDefaults(); }
 
   Status loadFile(const std::string& path);
+  Status loadText(const std::string& path, const std::string& text);
   Status loadEnvironment();
   Status applyDerivedDefaults();
   Status applyAwsCredentials();
@@ -556,9 +557,13 @@ Status Loader::loadFile(const std::string& path) {
     return Error::invalidArgument("config: cannot read " + oneLine(path) + ": " +
                                   std::error_code(errno, std::generic_category()).message());
   }
+  return loadText(path, text.str());
+}
+
+Status Loader::loadText(const std::string& path, const std::string& text) {
   json document;
   try {
-    document = json::parse(text.str());
+    document = json::parse(text);
   } catch (const json::exception& error) {
     return Error::invalidArgument("config: cannot parse " + oneLine(path) + ": " +
                                   oneLine(error.what()));
@@ -716,7 +721,10 @@ bool Config::sendsTokensInClear() const {
 
 Result<Config> loadConfig(const ConfigSources& sources) {
   Loader loader(sources);
-  if (sources.file_path) {
+  if (sources.file_text) {
+    const std::string name = sources.file_path.value_or("the config file");
+    if (auto status = loader.loadText(name, *sources.file_text); !status) return status.error();
+  } else if (sources.file_path) {
     if (auto status = loader.loadFile(*sources.file_path); !status) return status.error();
   }
   if (auto status = loader.loadEnvironment(); !status) return status.error();

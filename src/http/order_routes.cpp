@@ -2,10 +2,10 @@
 #include <nlohmann/json.hpp>
 
 #include "common/text.h"
+#include "http/headers.h"
 #include "http/problem.h"
 #include "http/query.h"
 #include "http/server.h"
-#include "idempotency/idempotency.h"
 #include "orders/order_json.h"
 #include "orders/ulid.h"
 
@@ -16,18 +16,6 @@ using nlohmann::json;
 
 bool isOrderId(const std::string& id) {
   return id.size() == 30 && id.starts_with(orders::kOrderIdPrefix) && orders::isUlid(id.substr(4));
-}
-
-// The Idempotency-Key, if any; an Error if it is present but unusable.
-Result<std::optional<std::string>> readIdempotencyKey(const httplib::Request& request) {
-  if (!request.has_header("Idempotency-Key")) return std::optional<std::string>();
-  std::string key = request.get_header_value("Idempotency-Key");
-  if (key.empty() || !isValidUtf8(key) || utf8Length(key) > idempotency::kMaxKeyLength) {
-    return Error(ErrorKind::kInvalidArgument,
-                 "Idempotency-Key must be 1 to 255 characters of UTF-8",
-                 {{"Idempotency-Key", "must be 1 to 255 characters of UTF-8"}});
-  }
-  return std::optional<std::string>(std::move(key));
 }
 
 // POST /v1/orders/{id}/cancel: an empty body, or {"reason": string}.

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "common/text.h"
+#include "http/headers.h"
 #include "http/problem.h"
 #include "http/worker_pool.h"
 
@@ -24,19 +25,6 @@ constexpr std::chrono::seconds kRequestDeadline{5};
 constexpr std::chrono::seconds kKeepAliveIdle{2};
 constexpr std::chrono::seconds kWriteTimeout{3};
 constexpr std::size_t kKeepAliveMaxRequests = 100000;
-
-// The token of "Authorization: Bearer <token>", exactly as sent; the scheme's name is
-// case-insensitive (RFC 9110 §11.1). Empty when the header is missing or another scheme.
-std::string bearerToken(const httplib::Request& request) {
-  const std::string header = request.get_header_value("Authorization");
-  const auto space = header.find(' ');
-  if (space == std::string::npos ||
-      !equalsIgnoreCase(std::string_view(header).substr(0, space), "Bearer")) {
-    return {};
-  }
-  const auto token = header.find_first_not_of(' ', space);
-  return token == std::string::npos ? std::string() : header.substr(token);
-}
 
 bool startsWith(const std::string& text, std::string_view prefix) {
   return text.compare(0, prefix.size(), prefix) == 0;

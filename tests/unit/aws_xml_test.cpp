@@ -27,5 +27,13 @@ TEST(AwsXml, TextDecodesEntitiesAndCharacterReferences) {
   EXPECT_EQ(xmlText("<Other>x</Other>", "M"), "");
 }
 
+// Found by the sns_answer fuzz target: the text went, not valid UTF-8, into an event's
+// lastError, and GET /v1/outbox, which writes it as JSON, answered 500.
+TEST(AwsXml, TextIsAlwaysValidUtf8) {
+  EXPECT_EQ(xmlText("<M>r\xe9sum\xe9 \xff</M>", "M"), "r\xef\xbf\xbdsum\xef\xbf\xbd \xef\xbf\xbd");
+  // A surrogate is no character: its reference stays as it is.
+  EXPECT_EQ(xmlText("<M>&#xD800;&#56320;&#x10000;</M>", "M"), "&#xD800;&#56320;\xf0\x90\x80\x80");
+}
+
 }  // namespace
 }  // namespace outpost::clients

@@ -527,6 +527,21 @@ TEST_F(ConfigTest, UnreadableOrInvalidFileNamesTheFile) {
   EXPECT_TRUE(isConfigError(loadConfig(ConfigSources{list, {}, "h"}), {list, "JSON object"}));
 }
 
+TEST_F(ConfigTest, FileTextIsReadLikeTheFileAndNamedByItsPath) {
+  const std::string text = R"({"listen": "127.0.0.1:9000", "events": {"batch_size": 3}})";
+  ConfigSources sources{std::nullopt, {{"OUTPOST_EVENTS_BATCH_SIZE", "4"}}, "h", text};
+  auto config = loadConfig(sources);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->listen_port, 9000);
+  EXPECT_EQ(config->events.batch_size, 4);  // the environment still wins
+
+  sources.file_path = "/nowhere/outpost.json";  // named, never read
+  sources.file_text = R"({"listen": 5})";
+  EXPECT_TRUE(isConfigError(loadConfig(sources), {"listen", "host:port"}));
+  sources.file_text = "{\"listen\": ";
+  EXPECT_TRUE(isConfigError(loadConfig(sources), {"cannot parse /nowhere/outpost.json"}));
+}
+
 TEST_F(ConfigTest, EmptyObjectFileGivesDefaults) {
   auto config = loadFile("{}");
   ASSERT_TRUE(config.ok()) << config.error().message;

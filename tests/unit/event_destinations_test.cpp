@@ -179,6 +179,23 @@ TEST(EventDestinations, SnsWholeRequestErrorsAreClassifiedByStatusAndCode) {
   }
 }
 
+// Found by the sns_answer fuzz target: an error read from the answer, not valid UTF-8,
+// became the event's lastError, and GET /v1/outbox, which writes it as JSON, answered 500.
+TEST(EventDestinations, SnsErrorsAreValidUtf8WhateverTheAnswerHolds) {
+  ScriptedHttp http;
+  http.setAnswer(
+      answered(400,
+               "<ErrorResponse><Error><Code>InvalidParameter</Code><Message>bad \xff\xfe "
+               "&#xD800; text</Message></Error></ErrorResponse>"));
+  SnsTopic topic(http, emulator(), "arn:aws:sns:eu-west-1:1:events");
+  const PublishOutcome outcome = topic.publish({kCreated});
+  ASSERT_EQ(outcome.entries.size(), 1u);
+  EXPECT_EQ(outcome.entries[0].call_class, CallClass::kPermanent);
+  EXPECT_EQ(outcome.entries[0].error,
+            "sns: InvalidParameter: bad \xef\xbf\xbd\xef\xbf\xbd &#xD800; text (HTTP 400)");
+  EXPECT_TRUE(json(outcome.entries[0].error).dump().size() > 0);  // the strict writer takes it
+}
+
 TEST(EventDestinations, SqsSendMessageUsesTheJsonProtocol) {
   ScriptedHttp http;
   http.setAnswer(answered(200, R"({"MessageId":"m-1","MD5OfMessageBody":"x"})"));
@@ -247,6 +264,22 @@ TEST(EventDestinations, SqsErrorsAreClassifiedByStatusAndType) {
   outcome = queue.publish({kCreated, kShipped});
   EXPECT_EQ(outcome.entries[0].call_class, CallClass::kSuccess);
   EXPECT_EQ(outcome.entries[1].call_class, CallClass::kRetriable);  // not in the answer
+}
+
+// SqsQueue::publish, which never throws, threw nlohmann's type_error 302 for a Failed entry
+// whose SenderFault was not a boolean, so the relay's pass failed on that answer every time.
+TEST(EventDestinations, SqsFailedEntryWithANonBooleanSenderFaultIsRetriable) {
+  ScriptedHttp http;
+  http.setAnswer(answered(200, R"({"Failed":[{"Id":"0","Code":"InvalidMessageContents",
+                                  "SenderFault":"true"},{"Id":"1","Code":"InvalidMessageContents",
+                                  "SenderFault":1}]})"));
+  SqsQueue queue(http, emulator(), "http://q/1/orders");
+  PublishOutcome outcome;
+  ASSERT_NO_THROW(outcome = queue.publish({kCreated, kShipped}));
+  ASSERT_EQ(outcome.entries.size(), 2u);
+  EXPECT_EQ(outcome.entries[0].call_class, CallClass::kRetriable);
+  EXPECT_EQ(outcome.entries[0].error, "sqs: InvalidMessageContents");
+  EXPECT_EQ(outcome.entries[1].call_class, CallClass::kRetriable);
 }
 
 TEST(EventDestinations, ABatchRejectedAsAWholeIsTriedMessageByMessage) {

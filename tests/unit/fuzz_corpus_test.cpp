@@ -34,5 +34,33 @@ TEST(FuzzCorpus, JsonBodyHoldsItsPropertiesOnEveryCorpusInput) {
   EXPECT_GE(runCorpus("json_body", &jsonBodyInput), 5u);
 }
 
+TEST(FuzzCorpus, QueryStringHoldsItsPropertiesOnEveryCorpusInput) {
+  EXPECT_GE(runCorpus("query_string", &queryStringInput), 10u);
+}
+
+TEST(FuzzCorpus, HeaderValuesHoldsItsPropertiesOnEveryCorpusInput) {
+  EXPECT_GE(runCorpus("header_values", &headerValuesInput), 15u);
+}
+
+TEST(FuzzCorpus, ConfigHoldsItsPropertiesOnEveryCorpusInput) {
+  EXPECT_GE(runCorpus("config", &configInput), 20u);
+}
+
+TEST(FuzzCorpus, SnsAnswerHoldsItsPropertiesOnEveryCorpusInput) {
+  EXPECT_GE(runCorpus("sns_answer", &snsAnswerInput), 10u);
+}
+
+TEST(FuzzCorpus, SqsAnswerHoldsItsPropertiesOnEveryCorpusInput) {
+  EXPECT_GE(runCorpus("sqs_answer", &sqsAnswerInput), 10u);
+}
+
+TEST(FuzzCorpus, ProductAnswerHoldsItsPropertiesOnEveryCorpusInput) {
+  EXPECT_GE(runCorpus("product_answer", &productAnswerInput), 10u);
+}
+
+TEST(FuzzCorpus, DeliveryAnswerHoldsItsPropertiesOnEveryCorpusInput) {
+  EXPECT_GE(runCorpus("delivery_answer", &deliveryAnswerInput), 15u);
+}
+
 }  // namespace
 }  // namespace outpost::fuzz

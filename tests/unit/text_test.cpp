@@ -48,6 +48,16 @@ TEST(IsValidUtf8, TakesWellFormedTextAndRefusesTheRest) {
   }
 }
 
+TEST(ToValidUtf8, ReplacesEachBadByteAndKeepsTheRest) {
+  EXPECT_EQ(toValidUtf8("caf\xc3\xa9 \xf0\x9f\x98\x80"), "caf\xc3\xa9 \xf0\x9f\x98\x80");
+  EXPECT_EQ(toValidUtf8("a\xff-b"), "a\xef\xbf\xbd-b");
+  EXPECT_EQ(toValidUtf8("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");  // a surrogate
+  EXPECT_EQ(toValidUtf8("\xc3"), "\xef\xbf\xbd");                                  // cut short
+  for (const char* bad : {"\x80", "\xc0\xaf", "\xf4\x90\x80\x80", "a\xc3(b"}) {
+    EXPECT_TRUE(isValidUtf8(toValidUtf8(bad))) << bad;
+  }
+}
+
 TEST(ConstantTimeEquals, ComparesWholeStrings) {
   EXPECT_TRUE(constantTimeEquals("secret-token", "secret-token"));
   EXPECT_FALSE(constantTimeEquals("secret-token", "secret-tokem"));
