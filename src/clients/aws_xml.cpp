@@ -120,7 +120,7 @@ std::string xmlText(std::string_view xml, std::string_view name) {
     }
     text += c;
   }
-  return isValidUtf8(text) ? text : toValidUtf8(text);
+  return toValidUtf8(text);
 }
 
 }  // namespace outpost::clients

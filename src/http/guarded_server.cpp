@@ -74,7 +74,9 @@ class ServerConnection {
   // whose first byte is no TLS record gets a plain 400 saying the port takes HTTPS.
   bool establish() {
     if (!tls_) return true;
-    if (!awaitRequestStart()) return false;  // idle time, as before any request
+    // Idle time until the first byte, as before any request.
+    const auto idle_deadline = SteadyClock::now() + options_.keep_alive_idle;
+    if (wait(POLLIN, idle_deadline, true) != Wait::kReady) return false;
     started_ = SteadyClock::now();
     first_request_started_ = true;
     const auto deadline = started_ + options_.request_deadline;
@@ -222,7 +224,6 @@ class ServerConnection {
   // neither start a request's deadline nor keep an idle connection open.
   bool awaitRequestStart() {
     const auto idle_deadline = SteadyClock::now() + options_.keep_alive_idle;
-    if (tls_ && !tls_->established()) return wait(POLLIN, idle_deadline, true) == Wait::kReady;
     while (true) {
       const auto start = buffer_.find_first_not_of("\r\n");
       buffer_.erase(0, start == std::string::npos ? buffer_.size() : start);

@@ -9,7 +9,8 @@
 // complete request to cpp-httplib's process_request() in a normalized form (see
 // normalizedRequest), so routing, handlers, the error handler and the logger work as
 // before. Pipelined requests are answered in order: bytes after a request stay for the
-// next one.
+// next one. With a TlsContext the same reading and writing go through a TlsSession
+// (tls.h), under the same deadlines.
 //
 // process_and_close_socket() runs on the server's worker threads, one connection each.
 #pragma once
@@ -29,8 +30,9 @@ namespace outpost::http {
 
 struct ConnectionOptions {
   RequestLimits limits;
-  // When set, every connection is TLS (SPEC §8); the handshake must end within the
-  // request deadline, and a plain HTTP request is answered 400 in plain HTTP.
+  // When set, every connection is TLS (SPEC §8): the connection's first byte starts the
+  // first request's deadline, handshake included, and a first byte that begins no TLS
+  // record is answered 400 in plain HTTP.
   std::shared_ptr<const TlsContext> tls;
   // SPEC §8: headers and body must all arrive within this, counted from the first byte.
   std::chrono::milliseconds request_deadline{5000};

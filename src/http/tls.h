@@ -64,9 +64,9 @@ class TlsSession {
   bool hasBufferedInput() const;
   // Sends close_notify, without waiting for the peer's.
   void close();
-  bool established() const;
 
  private:
+  bool established() const;
   TlsResult outcome(int result);
 
   SSL* ssl_;

@@ -26,41 +26,31 @@ std::size_t runCorpus(const std::string& name, void (*target)(const std::uint8_t
   return files;
 }
 
-TEST(FuzzCorpus, RequestParserHoldsItsPropertiesOnEveryCorpusInput) {
-  EXPECT_GE(runCorpus("request_parser", &requestParserInput), 10u);
+struct Corpus {
+  const char* name;  // the folder under tests/fuzz/corpus, and the libFuzzer target's name
+  void (*target)(const std::uint8_t*, std::size_t);
+  std::size_t at_least;  // seed files, so a corpus lost by mistake fails
+};
+
+class FuzzCorpus : public ::testing::TestWithParam<Corpus> {};
+
+TEST_P(FuzzCorpus, EveryInputHoldsItsTargetsProperties) {
+  EXPECT_GE(runCorpus(GetParam().name, GetParam().target), GetParam().at_least);
 }
 
-TEST(FuzzCorpus, JsonBodyHoldsItsPropertiesOnEveryCorpusInput) {
-  EXPECT_GE(runCorpus("json_body", &jsonBodyInput), 5u);
-}
-
-TEST(FuzzCorpus, QueryStringHoldsItsPropertiesOnEveryCorpusInput) {
-  EXPECT_GE(runCorpus("query_string", &queryStringInput), 10u);
-}
-
-TEST(FuzzCorpus, HeaderValuesHoldsItsPropertiesOnEveryCorpusInput) {
-  EXPECT_GE(runCorpus("header_values", &headerValuesInput), 15u);
-}
-
-TEST(FuzzCorpus, ConfigHoldsItsPropertiesOnEveryCorpusInput) {
-  EXPECT_GE(runCorpus("config", &configInput), 20u);
-}
-
-TEST(FuzzCorpus, SnsAnswerHoldsItsPropertiesOnEveryCorpusInput) {
-  EXPECT_GE(runCorpus("sns_answer", &snsAnswerInput), 10u);
-}
-
-TEST(FuzzCorpus, SqsAnswerHoldsItsPropertiesOnEveryCorpusInput) {
-  EXPECT_GE(runCorpus("sqs_answer", &sqsAnswerInput), 10u);
-}
-
-TEST(FuzzCorpus, ProductAnswerHoldsItsPropertiesOnEveryCorpusInput) {
-  EXPECT_GE(runCorpus("product_answer", &productAnswerInput), 10u);
-}
-
-TEST(FuzzCorpus, DeliveryAnswerHoldsItsPropertiesOnEveryCorpusInput) {
-  EXPECT_GE(runCorpus("delivery_answer", &deliveryAnswerInput), 15u);
-}
+INSTANTIATE_TEST_SUITE_P(Targets, FuzzCorpus,
+                         ::testing::Values(Corpus{"request_parser", &requestParserInput, 10},
+                                           Corpus{"json_body", &jsonBodyInput, 5},
+                                           Corpus{"query_string", &queryStringInput, 10},
+                                           Corpus{"header_values", &headerValuesInput, 15},
+                                           Corpus{"config", &configInput, 20},
+                                           Corpus{"sns_answer", &snsAnswerInput, 10},
+                                           Corpus{"sqs_answer", &sqsAnswerInput, 10},
+                                           Corpus{"product_answer", &productAnswerInput, 10},
+                                           Corpus{"delivery_answer", &deliveryAnswerInput, 15}),
+                         [](const ::testing::TestParamInfo<Corpus>& info) {
+                           return std::string(info.param.name);
+                         });
 
 }  // namespace
 }  // namespace outpost::fuzz
