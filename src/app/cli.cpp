@@ -1,6 +1,7 @@
 #include <SQLiteCpp/Backup.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -29,7 +30,8 @@ constexpr const char* kMainHelp =
 
 Usage:
   outpost serve   [--config FILE]          run the node (HTTP API on 127.0.0.1:8080 by default)
-  outpost migrate [--config FILE]          apply database migrations and exit
+  outpost migrate [--dry-run] [--config FILE]
+                                           back the file up, apply migrations and exit
   outpost backup FILE [--config FILE]      copy the database to FILE while the node may run
   outpost status [--json]                  the health figures, from the file (server down too)
   outpost outbox list [--status S] [--limit N] [--json]
@@ -59,10 +61,14 @@ Requests are signed (SigV4) with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
 AWS_SESSION_TOKEN from the environment, and sent unsigned when they are not set.
 )";
 
-constexpr const char* kMigrateHelp = R"(Usage: outpost migrate [--config FILE]
+constexpr const char* kMigrateHelp = R"(Usage: outpost migrate [--dry-run] [--config FILE]
 
 Applies the schema migrations this binary carries to the configured database (serve
-does the same at start-up) and prints the schema version.
+does the same at start-up) and prints the schema version. A file that already holds
+data is first copied to DATABASE.pre-vN.bak (N: the version it was at) with SQLite's
+online backup; all migrations then apply in one transaction, so a failure leaves the
+file as it was. --dry-run lists the migrations it would apply and changes nothing (it
+does not even create a missing file).
 )";
 
 constexpr const char* kBackupHelp = R"(Usage: outpost backup FILE [--config FILE]
@@ -81,7 +87,7 @@ struct Arguments {
 
 // Options that take a value, and flags, beyond --config and --help.
 const std::set<std::string> kValueOptions = {"--status", "--limit", "--action", "--note"};
-const std::set<std::string> kFlags = {"--json"};
+const std::set<std::string> kFlags = {"--json", "--dry-run"};
 
 int usageError(const std::string& message) {
   std::fprintf(stderr, "outpost: %s (see outpost --help)\n", message.c_str());
@@ -157,9 +163,53 @@ int runMigrate(const Config& config) {
     std::fprintf(stderr, "outpost: migration failed: %s\n", report.error().message.c_str());
     return 1;
   }
+  if (report->backup_path) {
+    std::printf("backed up %s to %s before migrating it\n", config.database.c_str(),
+                report->backup_path->c_str());
+  }
   std::printf("%s: schema version %d (was %d, applied %zu migration%s)\n", config.database.c_str(),
               report->to_version, report->from_version, report->applied.size(),
               report->applied.size() == 1 ? "" : "s");
+  return 0;
+}
+
+void printPlan(const store::MigrationPlan& plan) {
+  for (const auto& migration : plan.pending) {
+    std::printf("  %03d %s\n", migration.version, migration.name);
+  }
+  std::printf("dry run: nothing was changed\n");
+}
+
+// Reads the file's version through a connection that cannot write, and never creates it.
+int runMigrateDryRun(const Config& config) {
+  const int latest = store::latestSchemaVersion(store::embeddedMigrations());
+  if (access(config.database.c_str(), F_OK) != 0) {
+    std::printf("%s does not exist: migrate would create it at schema version %d, applying:\n",
+                config.database.c_str(), latest);
+    printPlan({0, store::embeddedMigrations(), std::nullopt});
+    return 0;
+  }
+  store::ConnectionOptions read_only{config.database, config.database_busy_timeout_ms};
+  read_only.query_only = true;
+  read_only.create = false;
+  auto connection = store::openConnection(read_only);
+  auto plan = connection ? store::planMigrations(**connection, store::embeddedMigrations())
+                         : Result<store::MigrationPlan>(connection.error());
+  if (!plan) {
+    std::fprintf(stderr, "outpost: cannot plan the migration of %s: %s\n", config.database.c_str(),
+                 plan.error().message.c_str());
+    return 1;
+  }
+  if (plan->pending.empty()) {
+    std::printf("%s: schema version %d, up to date: nothing to apply\n", config.database.c_str(),
+                plan->from_version);
+  } else {
+    std::printf("%s: schema version %d; migrate would %s%sapply, up to version %d:\n",
+                config.database.c_str(), plan->from_version,
+                plan->backup_path ? ("back it up to " + *plan->backup_path).c_str() : "",
+                plan->backup_path ? ", then " : "", latest);
+  }
+  printPlan(*plan);
   return 0;
 }
 
@@ -188,34 +238,54 @@ int runBackup(const Config& config, const std::string& destination) {
   return 0;
 }
 
-// Every command: its name, its --help, whether it takes options beyond --config, how
-// many plain arguments it wants (-1: it checks its own) and what runs it.
+// Every command: its name, its --help, the options it takes beyond --config, how many
+// plain arguments it wants (-1: it checks its own) and what runs it.
 struct Command {
   std::string_view name;
   void (*print_help)();
-  bool takes_options;
+  std::vector<std::string_view> options;
   int positional;
   int (*run)(const Config& config, const Arguments& args);
 };
 
 const Command kCommands[] = {
-    {"serve", printServeHelp, false, 0,
+    {"serve",
+     printServeHelp,
+     {},
+     0,
      [](const Config& config, const Arguments&) { return app::serve(config); }},
-    {"migrate", [] { std::fputs(kMigrateHelp, stdout); }, false, 0,
-     [](const Config& config, const Arguments&) { return runMigrate(config); }},
-    {"backup", [] { std::fputs(kBackupHelp, stdout); }, false, 1,
+    {"migrate",
+     [] { std::fputs(kMigrateHelp, stdout); },
+     {"--dry-run"},
+     0,
+     [](const Config& config, const Arguments& args) {
+       return args.options.contains("--dry-run") ? runMigrateDryRun(config) : runMigrate(config);
+     }},
+    {"backup",
+     [] { std::fputs(kBackupHelp, stdout); },
+     {},
+     1,
      [](const Config& config, const Arguments& args) {
        return runBackup(config, args.positional[0]);
      }},
-    {"status", [] { std::fputs(app::kStatusHelp, stdout); }, true, -1,
+    {"status",
+     [] { std::fputs(app::kStatusHelp, stdout); },
+     {"--json"},
+     -1,
      [](const Config& config, const Arguments& args) {
        return app::runStatusCommand(config, args.positional, args.options);
      }},
-    {"outbox", [] { std::fputs(app::kOutboxHelp, stdout); }, true, -1,
+    {"outbox",
+     [] { std::fputs(app::kOutboxHelp, stdout); },
+     {"--status", "--limit", "--json"},
+     -1,
      [](const Config& config, const Arguments& args) {
        return app::runOutboxCommand(config, args.positional, args.options);
      }},
-    {"review", [] { std::fputs(app::kReviewHelp, stdout); }, true, -1,
+    {"review",
+     [] { std::fputs(app::kReviewHelp, stdout); },
+     {"--limit", "--json", "--action", "--note"},
+     -1,
      [](const Config& config, const Arguments& args) {
        return app::runReviewCommand(config, args.positional, args.options);
      }},
@@ -248,9 +318,11 @@ int runCli(int argc, char** argv) {
     command->print_help();
     return 0;
   }
-  if (!args->options.empty() && !command->takes_options) {
-    return usageError(args->options.begin()->first +
-                      " is an option of 'outbox', 'review' and 'status' only");
+  for (const auto& [option, value] : args->options) {
+    if (std::find(command->options.begin(), command->options.end(), option) ==
+        command->options.end()) {
+      return usageError(option + " is not an option of '" + std::string(command->name) + "'");
+    }
   }
   if (command->positional >= 0 &&
       args->positional.size() != static_cast<std::size_t>(command->positional)) {

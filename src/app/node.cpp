@@ -1,6 +1,7 @@
 #include "app/node.h"
 
 #include <pthread.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <functional>
@@ -44,6 +45,7 @@ constexpr const char* kCompensationJob = "compensation";
 constexpr const char* kReconciliationJob = "reconciliation";
 constexpr const char* kAlertsJob = "alerts";
 constexpr const char* kAlertWebhookJob = "alert-webhook";
+constexpr const char* kWatchdogJob = "systemd-watchdog";
 
 bool eventsConfigured(const Config& config) {
   return config.events.sns_topic_arn || config.events.sqs_queue_url;
@@ -156,6 +158,7 @@ struct Node::Parts {
   std::optional<outbox::OutboxRelay> relay;
   alerts::AlertChecker alert_checker;
   std::optional<alerts::AlertWebhook> alert_webhook;
+  std::optional<ServiceWatchdog> watchdog;
   http::HttpServer server;
 };
 
@@ -291,6 +294,13 @@ void Node::Parts::addJobs() {
   if (relay) runner.add(kRelayJob, *relay);
   runner.add(kAlertsJob, alert_checker);
   if (alert_webhook) runner.add(kAlertWebhookJob, *alert_webhook);
+  if (node.watchdog_interval_) {
+    watchdog.emplace(
+        *node.watchdog_interval_,
+        [this](std::chrono::milliseconds limit) { return store->writerResponds(limit); },
+        node.notifier_, node.log_);
+    runner.add(kWatchdogJob, *watchdog);
+  }
 }
 
 void Node::Parts::warnOfUnsignedEvents() const {
@@ -340,8 +350,11 @@ observability::ReliabilityFigures Node::Parts::figures() {
   return observability::assembleFigures(config, inputs);
 }
 
-Node::Node(const Config& config)
-    : config_(config), log_(clock_), runner_(clock_, log_, &metrics_) {}
+Node::Node(const Config& config) : config_(config), log_(clock_), runner_(clock_, log_, &metrics_) {
+  const auto env = processEnvironment();
+  notifier_ = SystemdNotifier::fromEnvironment(env);
+  watchdog_interval_ = watchdogInterval(env, getpid());
+}
 
 Node::~Node() = default;
 
@@ -368,6 +381,12 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config) {
                      {{"database", config.database}, {"error", store.error().message}});
     return store.error();
   }
+  if (const auto& backup = (*store)->migration().backup_path) {
+    node->log_.info("backed the database up before migrating it",
+                    {{"backup", *backup},
+                     {"fromVersion", (*store)->migration().from_version},
+                     {"toVersion", (*store)->migration().to_version}});
+  }
   node->parts_ = std::make_unique<Parts>(config, *node, std::move(*store));
   return node;
 }
@@ -384,10 +403,14 @@ int Node::run(const sigset_t& signals) {
   std::thread signal_thread([&] {
     int received = 0;
     sigwait(&signals, &received);
-    if (!serving_ended) log_.info("shutting down", {{"signal", strsignal(received)}});
+    if (!serving_ended) {
+      notifier_.notify("STOPPING=1");
+      log_.info("shutting down", {{"signal", strsignal(received)}});
+    }
     server.stop();
   });
   log_.info("outpost is taking orders", startupFields(config_, *port));
+  notifier_.notify("READY=1");
   server.serve();
   serving_ended = true;
   pthread_kill(signal_thread.native_handle(), SIGUSR1);

@@ -7,8 +7,11 @@
 
 #include <signal.h>
 
+#include <chrono>
 #include <memory>
+#include <optional>
 
+#include "app/systemd.h"
 #include "http/tls.h"
 #include "jobs/job_runner.h"
 #include "observability/logger.h"
@@ -46,6 +49,8 @@ class Node {
   observability::Metrics metrics_;
   jobs::JobRunner runner_;
   std::shared_ptr<const http::TlsContext> tls_;  // none: plain HTTP
+  SystemdNotifier notifier_;                     // disabled outside systemd
+  std::optional<std::chrono::milliseconds> watchdog_interval_;
   std::unique_ptr<Parts> parts_;
 };
 

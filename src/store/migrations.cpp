@@ -1,8 +1,11 @@
 #include "store/migrations.h"
 
+#include <SQLiteCpp/Backup.h>
 #include <SQLiteCpp/Transaction.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 
 #include "store/errors.h"
@@ -14,27 +17,65 @@ constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)";
 
+// Reads only: a file without the table (new, or not outpost's) is at version 0.
 int readVersion(Connection& connection) {
-  connection.db().exec(kCreateMigrationsTable);
+  auto has_table = connection.prepare(
+      "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+  has_table->executeStep();
+  if (has_table->getColumn(0).getInt() == 0) return 0;
   auto query = connection.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
   query->executeStep();
   return query->getColumn(0).getInt();
 }
 
-// Re-reads the version under the write lock, so two processes starting on one file at
-// once cannot both apply the same migration.
-bool applyOne(Connection& connection, const Migration& migration, std::int64_t now_millis) {
-  SQLite::Transaction transaction(connection.db(), SQLite::TransactionBehavior::IMMEDIATE);
-  if (readVersion(connection) >= migration.version) return false;
-  connection.db().exec(migration.sql);
-  auto record = connection.prepare(
+std::vector<Migration> migrationsAfter(int version, const std::vector<Migration>& migrations) {
+  std::vector<Migration> pending;
+  for (const auto& migration : migrations) {
+    if (migration.version > version) pending.push_back(migration);
+  }
+  return pending;
+}
+
+void record(Connection& connection, const Migration& migration, std::int64_t now_millis) {
+  auto insert = connection.prepare(
       "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
-  record->bind(1, migration.version);
-  record->bind(2, migration.name);
-  record->bind(3, now_millis);
-  record->exec();
+  insert->bind(1, migration.version);
+  insert->bind(2, migration.name);
+  insert->bind(3, now_millis);
+  insert->exec();
+}
+
+// Every pending migration in one transaction, so a failure leaves the file as it was. The
+// version is read again under the write lock: two processes starting on one file at once
+// cannot both apply the same migration.
+std::vector<int> applyAll(Connection& connection, const std::vector<Migration>& migrations,
+                          std::int64_t now_millis) {
+  SQLite::Transaction transaction(connection.db(), SQLite::TransactionBehavior::IMMEDIATE);
+  std::vector<int> applied;
+  const int version = readVersion(connection);
+  connection.db().exec(kCreateMigrationsTable);
+  for (const auto& migration : migrationsAfter(version, migrations)) {
+    connection.db().exec(migration.sql);
+    record(connection, migration, now_millis);
+    applied.push_back(migration.version);
+  }
   transaction.commit();
-  return true;
+  return applied;
+}
+
+// A whole copy through SQLite's online backup, written beside the file under a temporary
+// name and renamed, so the backup path holds either a complete copy or the previous one.
+void backUp(Connection& connection, const std::string& destination) {
+  const std::string partial = destination + ".part-" + std::to_string(getpid());
+  {
+    SQLite::Database target(partial, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    SQLite::Backup backup(target, connection.db());
+    backup.executeStep(-1);
+  }
+  if (std::rename(partial.c_str(), destination.c_str()) != 0) {
+    std::remove(partial.c_str());
+    throw SQLite::Exception("cannot rename the backup to " + destination);
+  }
 }
 
 }  // namespace
@@ -56,29 +97,58 @@ std::optional<std::string> schemaMismatch(int version, int latest) {
          std::to_string(latest) + ": run 'outpost migrate' (or start the node) first";
 }
 
+std::string backupPathFor(const std::string& database, int version) {
+  return database + ".pre-v" + std::to_string(version) + ".bak";
+}
+
 Result<int> currentSchemaVersion(Connection& connection) {
   return guard([&] { return readVersion(connection); });
 }
 
-Result<MigrationReport> migrate(Connection& connection, const std::vector<Migration>& migrations,
-                                std::int64_t now_millis) {
-  return guard([&]() -> Result<MigrationReport> {
-    MigrationReport report;
-    report.from_version = readVersion(connection);
+Result<MigrationPlan> planMigrations(Connection& connection,
+                                     const std::vector<Migration>& migrations) {
+  return guard([&]() -> Result<MigrationPlan> {
+    MigrationPlan plan;
+    plan.from_version = readVersion(connection);
     const int latest = latestSchemaVersion(migrations);
-    if (report.from_version > latest) {
-      return Error::invalidArgument("database schema version " +
-                                    std::to_string(report.from_version) +
+    if (plan.from_version > latest) {
+      return Error::invalidArgument("database schema version " + std::to_string(plan.from_version) +
                                     " is newer than this outpost understands (" +
                                     std::to_string(latest) + "); upgrade outpost");
     }
-    for (const auto& migration : migrations) {
-      if (migration.version <= report.from_version) continue;
-      if (applyOne(connection, migration, now_millis)) report.applied.push_back(migration.version);
+    plan.pending = migrationsAfter(plan.from_version, migrations);
+    const std::string path = connection.db().getFilename();
+    if (plan.from_version > 0 && !plan.pending.empty() && !path.empty()) {
+      plan.backup_path = backupPathFor(path, plan.from_version);
     }
-    report.to_version = std::max(report.from_version, latest);
-    return report;
+    return plan;
   });
+}
+
+Result<MigrationReport> migrate(Connection& connection, const std::vector<Migration>& migrations,
+                                std::int64_t now_millis) {
+  auto plan = planMigrations(connection, migrations);
+  if (!plan) return plan.error();
+  MigrationReport report;
+  report.from_version = plan->from_version;
+  report.to_version = std::max(plan->from_version, latestSchemaVersion(migrations));
+  if (plan->pending.empty()) return report;
+  if (plan->backup_path) {
+    auto backed_up = guard([&] {
+      backUp(connection, *plan->backup_path);
+      return true;
+    });
+    if (!backed_up) {
+      return Error(backed_up.error().kind,
+                   "cannot back the file up to " + *plan->backup_path +
+                       " before migrating it: " + backed_up.error().message);
+    }
+    report.backup_path = plan->backup_path;
+  }
+  auto applied = guard([&] { return applyAll(connection, migrations, now_millis); });
+  if (!applied) return applied.error();
+  report.applied = std::move(*applied);
+  return report;
 }
 
 }  // namespace outpost::store

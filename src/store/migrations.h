@@ -1,5 +1,7 @@
 // Schema migrations: the numbered files of schema/, compiled into the binary and applied
-// in order, each inside its own transaction with its row in schema_migrations.
+// in order, all pending ones in one transaction, each with its row in schema_migrations.
+// Before a file that already holds data (version 1 or later) is migrated, it is copied
+// to <file>.pre-v<N>.bak (SPEC §10: an upgrade never rewrites the only copy).
 #pragma once
 
 #include <optional>
@@ -24,16 +26,32 @@ struct MigrationReport {
   int from_version = 0;
   int to_version = 0;
   std::vector<int> applied;
+  std::optional<std::string> backup_path;  // the copy made before migrating, if any
+};
+
+// What migrate() would do to the file, found without writing anything.
+struct MigrationPlan {
+  int from_version = 0;
+  std::vector<Migration> pending;
+  std::optional<std::string> backup_path;  // where the copy would go, if one is made
 };
 
 // Applies every migration newer than the file's version, each stamped with
-// `now_millis` (wall time). A file newer than this binary (a version we do not know) is
-// refused rather than guessed at.
+// `now_millis` (wall time), after backing the file up when it holds data; no backup, no
+// migration. A file newer than this binary (a version we do not know) is refused rather
+// than guessed at (kInvalidArgument).
 Result<MigrationReport> migrate(Connection& connection, const std::vector<Migration>& migrations,
                                 std::int64_t now_millis);
 
-// The highest version recorded in the file, 0 for a new file.
+// migrate()'s plan for the file; reads only, so it works on a read-only connection.
+Result<MigrationPlan> planMigrations(Connection& connection,
+                                     const std::vector<Migration>& migrations);
+
+// The highest version recorded in the file, 0 for a new file. Reads only.
 Result<int> currentSchemaVersion(Connection& connection);
+
+// <database>.pre-v<version>.bak
+std::string backupPathFor(const std::string& database, int version);
 
 int latestSchemaVersion(const std::vector<Migration>& migrations);
 

@@ -36,7 +36,9 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   if (!writer) return writer.error();
   auto report = migrate(**writer, embeddedMigrations(), options.opened_at_millis);
   if (!report) return report.error();
-  return std::unique_ptr<Store>(new Store(options, std::move(*writer), report->to_version));
+  std::unique_ptr<Store> store(new Store(options, std::move(*writer), report->to_version));
+  store->migration_ = std::move(*report);
+  return store;
 }
 
 Result<std::unique_ptr<Store>> Store::openReadOnly(const StoreOptions& options) {
@@ -124,6 +126,19 @@ Status Store::write(WriteWork work) {
   return status;
 }
 
+bool Store::writerResponds(std::chrono::milliseconds limit) {
+  if (writer_connection_ == nullptr) return false;
+  std::future<Status> answered;
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_) return false;
+    queue_.push_back(PendingWrite{nullptr, {}});
+    answered = queue_.back().done.get_future();
+  }
+  queue_changed_.notify_one();
+  return answered.wait_for(limit) == std::future_status::ready;
+}
+
 void Store::writerLoop() {
   std::vector<PendingWrite> batch;
   for (;;) {
@@ -132,11 +147,16 @@ void Store::writerLoop() {
       queue_changed_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and everything queued is committed
       while (!queue_.empty() && batch.size() < kMaxBatch) {
-        batch.push_back(std::move(queue_.front()));
+        PendingWrite& next = queue_.front();
+        if (next.work) {
+          batch.push_back(std::move(next));
+        } else {
+          next.done.set_value(okStatus());
+        }
         queue_.pop_front();
       }
     }
-    commitBatch(batch);
+    if (!batch.empty()) commitBatch(batch);
     batch.clear();
   }
 }

@@ -6,6 +6,7 @@
 // Thread-safe: write() and read() may be called from any number of threads.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -21,6 +22,7 @@
 #include "resilience/circuit_breaker.h"
 #include "store/connection.h"
 #include "store/errors.h"
+#include "store/migrations.h"
 
 namespace outpost::store {
 
@@ -79,7 +81,14 @@ class Store {
     return result;
   }
 
+  // Whether the writer thread takes a ping off its queue within `limit`: it is alive and
+  // not stuck in a commit. Touches no file and passes no breaker (the service watchdog
+  // asks; a database that is down is not a dead writer). False for a read-only store.
+  bool writerResponds(std::chrono::milliseconds limit);
+
   int schemaVersion() const { return schema_version_; }
+  // What open() found and did: the versions, and the backup made before migrating.
+  const MigrationReport& migration() const { return migration_; }
   const std::string& path() const { return options_.path; }
 
   // Stops accepting writes, commits what is queued, joins the threads. Idempotent.
@@ -87,7 +96,7 @@ class Store {
 
  private:
   struct PendingWrite {
-    WriteWork work;
+    WriteWork work;  // empty: a ping, answered when the writer takes it
     std::promise<Status> done;
   };
 
@@ -113,6 +122,7 @@ class Store {
   resilience::CircuitBreaker* breaker_ = nullptr;
   std::unique_ptr<Connection> writer_connection_;
   int schema_version_;
+  MigrationReport migration_;
 
   std::mutex queue_mutex_;
   std::condition_variable queue_changed_;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <future>
 #include <thread>
 
 #include "orders/order_repository.h"
@@ -115,17 +116,88 @@ TEST(Migrations, RefusesAFileFromANewerOutpost) {
   EXPECT_NE(again.error().message.find("newer"), std::string::npos);
 }
 
-TEST(Migrations, AFailingMigrationLeavesNothingBehind) {
+TEST(Migrations, AFailingMigrationLeavesTheFileAsItWas) {
   TempDir dir;
   auto connection = openConnection({dir.file("a.db"), 2000});
   ASSERT_TRUE(connection);
+  const std::vector<Migration> first = {{1, "first", "CREATE TABLE a (x INTEGER);"}};
+  ASSERT_TRUE(migrate(**connection, first, 0));
   const std::vector<Migration> broken = {
-      {1, "good", "CREATE TABLE a (x INTEGER);"},
-      {2, "bad", "CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);"}};
+      first[0],
+      {2, "good", "CREATE TABLE b (x INTEGER);"},
+      {3, "bad", "CREATE TABLE c (x INTEGER); INSERT INTO nowhere VALUES (1);"}};
   EXPECT_FALSE(migrate(**connection, broken, 0));
   auto& db = (*connection)->db();
   EXPECT_EQ(db.execAndGet("SELECT MAX(version) FROM schema_migrations").getInt(), 1);
   EXPECT_FALSE(db.tableExists("b"));
+  EXPECT_FALSE(db.tableExists("c"));
+}
+
+// A file at version `version` of the embedded migrations, holding one order.
+void makeOldFileWithAnOrder(const std::string& path, int version) {
+  auto connection = openConnection({path, 2000});
+  ASSERT_TRUE(connection);
+  std::vector<Migration> old;
+  for (const auto& migration : embeddedMigrations()) {
+    if (migration.version <= version) old.push_back(migration);
+  }
+  ASSERT_TRUE(migrate(**connection, old, 0));
+  (*connection)
+      ->db()
+      .exec(
+          "INSERT INTO orders (id, customer_id, status, created_at, updated_at)"
+          " VALUES ('ord-old', 'c', 'PENDING_SHIPMENT', 1, 1)");
+}
+
+TEST(Migrations, AFileHoldingDataIsBackedUpBeforeItIsMigrated) {
+  TempDir dir;
+  const std::string path = dir.file("old.db");
+  makeOldFileWithAnOrder(path, 3);
+  auto connection = openConnection({path, 2000});
+  ASSERT_TRUE(connection);
+  auto report = migrate(**connection, embeddedMigrations(), 0);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->from_version, 3);
+  EXPECT_EQ(report->backup_path, path + ".pre-v3.bak");
+
+  SQLite::Database backup(path + ".pre-v3.bak", SQLite::OPEN_READONLY);
+  EXPECT_EQ(backup.execAndGet("SELECT MAX(version) FROM schema_migrations").getInt(), 3);
+  EXPECT_EQ(backup.execAndGet("SELECT id FROM orders").getString(), "ord-old");
+  EXPECT_EQ(backup.execAndGet("PRAGMA integrity_check").getString(), "ok");
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    EXPECT_EQ(entry.path().string().find(".part-"), std::string::npos) << entry.path();
+  }
+}
+
+TEST(Migrations, ANewFileOrAnUpToDateOneIsNotBackedUp) {
+  TempDir dir;
+  auto connection = openConnection({dir.file("new.db"), 2000});
+  ASSERT_TRUE(connection);
+  auto created = migrate(**connection, embeddedMigrations(), 0);
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->backup_path, std::nullopt);
+  auto again = migrate(**connection, embeddedMigrations(), 0);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->backup_path, std::nullopt);
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    EXPECT_EQ(entry.path().string().find(".bak"), std::string::npos) << entry.path();
+  }
+}
+
+TEST(Migrations, ThePlanNamesWhatMigrateWouldDoAndChangesNothing) {
+  TempDir dir;
+  const std::string path = dir.file("old.db");
+  makeOldFileWithAnOrder(path, 5);
+  auto reader = openConnection({path, 2000, true, false, false});
+  ASSERT_TRUE(reader);
+  auto plan = planMigrations(**reader, embeddedMigrations());
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_EQ(plan->from_version, 5);
+  ASSERT_EQ(plan->pending.size(), embeddedMigrations().size() - 5);
+  EXPECT_EQ(plan->pending.front().version, 6);
+  EXPECT_EQ(plan->backup_path, path + ".pre-v5.bak");
+  EXPECT_FALSE(std::filesystem::exists(path + ".pre-v5.bak"));
+  EXPECT_EQ(*currentSchemaVersion(**reader), 5);
 }
 
 TEST(Store, AReadOnlyStoreReadsAndNeitherWritesNorCreatesNorMigrates) {
@@ -167,6 +239,39 @@ TEST(Store, AReadOnlyStoreRefusesAFileAtAnotherSchemaVersion) {
   ASSERT_FALSE(reader);
   EXPECT_NE(reader.error().message.find("run 'outpost migrate'"), std::string::npos)
       << reader.error().message;
+}
+
+TEST(Store, TheWriterAnswersAPingUnlessItIsStuckInAWrite) {
+  TempDir dir;
+  auto store = openStore(dir.file("ping.db"));
+  ASSERT_TRUE(store);
+  EXPECT_TRUE(store->writerResponds(std::chrono::seconds(5)));
+
+  std::promise<void> release;
+  std::promise<void> entered;
+  std::thread stuck([&] {
+    (void)store->write([&](Connection&) {
+      entered.set_value();
+      release.get_future().wait();
+      return okStatus();
+    });
+  });
+  entered.get_future().wait();
+  EXPECT_FALSE(store->writerResponds(std::chrono::milliseconds(100)));
+  release.set_value();
+  stuck.join();
+  EXPECT_TRUE(store->writerResponds(std::chrono::seconds(5)));
+
+  store->shutdown();
+  EXPECT_FALSE(store->writerResponds(std::chrono::seconds(5)));
+}
+
+TEST(Store, AReadOnlyStoreHasNoWriterToAnswer) {
+  TempDir dir;
+  ASSERT_TRUE(openStore(dir.file("r.db")));
+  auto reader = Store::openReadOnly({dir.file("r.db"), 2000});
+  ASSERT_TRUE(reader) << reader.error().message;
+  EXPECT_FALSE((*reader)->writerResponds(std::chrono::milliseconds(10)));
 }
 
 TEST(Store, ConcurrentWritesAreAllCommitted) {
