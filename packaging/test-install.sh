@@ -98,10 +98,11 @@ ok
 apt-get install -y -qq --reinstall "./$deb" >reinstall.log 2>&1 || fail "reinstall: $(tail -n5 reinstall.log)"
 ok
 
-# As the unit runs it: user outpost, in /var/lib/outpost, with the packaged config.
+# As the unit runs it: user outpost, in /var/lib/outpost, with the packaged config. setpriv
+# execs the node (runuser would stay as its parent), so the PID and exit status are its own.
 cd /var/lib/outpost
-OUTPOST_LISTEN=127.0.0.1:$PORT runuser -u outpost -- /usr/bin/outpost serve \
-  --config /etc/outpost/config.json >/root/node.log 2>&1 &
+OUTPOST_LISTEN=127.0.0.1:$PORT setpriv --reuid=outpost --regid=outpost --init-groups -- \
+  /usr/bin/outpost serve --config /etc/outpost/config.json >/root/node.log 2>&1 &
 node=$!
 cd /root
 base=http://127.0.0.1:$PORT
