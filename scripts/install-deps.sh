@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package outpost needs to build, run, test and benchmark.
 # Idempotent: packages already present are left alone.
-# Flags: --with-bench (wrk), --with-test-peers (promtool from the prometheus package, and
-# npm ci of package.json: fauxqs and a Node 22 binary under node_modules/, skipped when
-# node_modules/ is up to date), --with-fuzzing (clang with libFuzzer, and llvm-symbolizer
-# for readable sanitizer reports).
+# Flags: --with-bench (wrk), --with-test-peers (promtool from the prometheus package,
+# systemd-analyze from systemd for the unit's checks, and npm ci of package.json: fauxqs
+# and a Node 22 binary under node_modules/, skipped when node_modules/ is up to date),
+# --with-fuzzing (clang with libFuzzer, and llvm-symbolizer for readable sanitizer reports).
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
@@ -12,6 +12,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev zlib1g-dev libbrotli-dev
   googletest libgtest-dev libgmock-dev
   sqlite3 curl openssl
+  dpkg-dev file  # the package target: CPack runs dpkg-shlibdeps, and file to find binaries
 )
 with_test_peers=0
 for arg in "$@"; do
@@ -21,6 +22,7 @@ for arg in "$@"; do
     --with-test-peers)
       with_test_peers=1
       packages+=(nodejs prometheus)  # prometheus: promtool checks the /metrics scrape
+      packages+=(systemd)  # systemd-analyze verify / security check packaging/outpost.service
       # Debian's npm conflicts with a nodejs that bundles its own npm (NodeSource's).
       command -v npm >/dev/null || packages+=(npm)
       ;;

@@ -305,7 +305,7 @@ int runCli(int argc, char** argv) {
   auto args = parseArguments(argc, argv, error);
   if (!args) return usageError(error);
   if (args->command == "--version") {
-    std::printf("outpost 0.1.0\n");
+    std::printf("outpost %s\n", OUTPOST_VERSION);
     return 0;
   }
   if (args->command.empty() || args->command == "help") {
