@@ -69,7 +69,7 @@ struct HttpResponse {
   bool cancelled = false;  // HttpRequest::cancelled said so; kRetriable, no fault of the peer
   // The answer's Date header as sent ("Tue, 03 Mar 2026 10:00:00 GMT"), "" when none: the
   // peer's clock, for the clock check (parseHttpDate).
-  std::string date;
+  std::string date{};
 };
 
 // An HTTP Date header in milliseconds since the epoch (curl_getdate: IMF-fixdate and the

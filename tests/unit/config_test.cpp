@@ -583,7 +583,7 @@ TEST_F(ConfigTest, EnvironmentNamesAreDerivedFromKeyPaths) {
   }
   EXPECT_EQ(paths.size(), names.size());
   EXPECT_EQ(env_names.size(), names.size());
-  EXPECT_EQ(names.size(), 33u + 4u * 6u);
+  EXPECT_EQ(names.size(), 34u + 4u * 6u);
 }
 
 // Every key the table lists is reachable from the environment and validated.
