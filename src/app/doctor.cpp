@@ -196,8 +196,9 @@ void printJson(const std::vector<Check>& checks, bool ok) {
                     {"detail", check.detail}});
   }
   const nlohmann::ordered_json document = {{"checks", list}, {"ok", ok}};
-  std::printf("%s\n",
-              document.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
+  std::printf(
+      "%s\n",
+      document.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
 }
 
 }  // namespace
