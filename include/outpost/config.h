@@ -42,6 +42,11 @@ struct Config {
   int listen_port = 8080;                 // derived from listen; 0 picks a free port
   std::string database = "outpost.db";
   std::int64_t database_busy_timeout_ms = 2000;
+  struct {
+    // Free space the database's filesystem must keep (SPEC §11); 0 turns the floor off.
+    // `outpost doctor` fails below it and warns within twice it.
+    std::int64_t min_free_bytes = 104857600;
+  } storage;
   std::optional<std::string> api_token;
   std::optional<std::string> admin_token;
   std::optional<std::string> metrics_token;  // guards GET /metrics only

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "app/doctor.h"
 #include "app/outbox_cli.h"
 #include "app/review_cli.h"
 #include "app/serve.h"
@@ -34,6 +35,7 @@ Usage:
                                            back the file up, apply migrations and exit
   outpost backup FILE [--config FILE]      copy the database to FILE while the node may run
   outpost status [--json]                  the health figures, from the file (server down too)
+  outpost doctor [--json]                  check the box before opening (changes nothing)
   outpost outbox list [--status S] [--limit N] [--json]
                                            show outbox events (newest first), from the file
   outpost outbox retry EVENT_ID            put a FAILED event back to PENDING
@@ -134,8 +136,12 @@ std::string hostName() {
   return name;
 }
 
+Result<Config> loadConfigOf(const Arguments& args) {
+  return loadConfig({args.config_file, processEnvironment(), hostName()});
+}
+
 std::optional<Config> loadConfigOrReport(const Arguments& args) {
-  auto config = loadConfig({args.config_file, processEnvironment(), hostName()});
+  auto config = loadConfigOf(args);
   if (!config) {
     std::fprintf(stderr, "%s\n", config.error().message.c_str());
     return std::nullopt;
@@ -239,7 +245,8 @@ int runBackup(const Config& config, const std::string& destination) {
 }
 
 // Every command: its name, its --help, the options it takes beyond --config, how many
-// plain arguments it wants (-1: it checks its own) and what runs it.
+// plain arguments it wants (-1: it checks its own) and what runs it (nullptr: doctor,
+// which is given the configuration as loaded, since it reports a bad one as a check).
 struct Command {
   std::string_view name;
   void (*print_help)();
@@ -289,6 +296,7 @@ const Command kCommands[] = {
      [](const Config& config, const Arguments& args) {
        return app::runReviewCommand(config, args.positional, args.options);
      }},
+    {"doctor", [] { std::fputs(app::kDoctorHelp, stdout); }, {"--json"}, -1, nullptr},
 };
 
 const Command* findCommand(std::string_view name) {
@@ -329,6 +337,9 @@ int runCli(int argc, char** argv) {
     return usageError(command->positional == 1
                           ? std::string(command->name) + " needs one destination FILE"
                           : "unexpected argument '" + args->positional[0] + "'");
+  }
+  if (command->run == nullptr) {
+    return app::runDoctorCommand(loadConfigOf(*args), args->positional, args->options);
   }
   auto config = loadConfigOrReport(*args);
   if (!config) return 2;

@@ -57,6 +57,10 @@ HttpResponse DeliveryClient::call(const std::string& method, const std::string& 
   return http_.send(request);
 }
 
+HttpResponse DeliveryClient::probe() {
+  return call("GET", "/deliveries/outpost-doctor-probe", {}, "");
+}
+
 DeliveryAnswer DeliveryClient::initiate(const DeliveryRequest& request) {
   const json body = {{"orderId", request.order_id},
                      {"items", request.items},

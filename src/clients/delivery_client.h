@@ -40,6 +40,9 @@ class DeliveryClient {
   // "CANCELLED"}; any other 2xx is malformed: retriable. 404 (no_such_delivery) and other
   // 4xx (a refusal: the parcel has left) come back as permanent answers.
   DeliveryAnswer cancel(const std::string& delivery_id);
+  // GET {url}/deliveries/outpost-doctor-probe, a delivery no one has (a 404 is the expected
+  // answer): any HTTP answer proves the service reachable. For `outpost doctor`.
+  HttpResponse probe();
 
  private:
   HttpResponse call(const std::string& method, const std::string& path,

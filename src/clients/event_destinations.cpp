@@ -5,6 +5,7 @@
 #include <array>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
+#include <utility>
 
 #include "clients/aws_xml.h"
 #include "common/json_parse.h"
@@ -119,6 +120,22 @@ PublishOutcome rejectedRequest(const char* service, const HttpResponse& response
   return outcome;
 }
 
+DescribeOutcome describeOutcome(const char* service, const HttpResponse& response,
+                                std::string_view code, std::string_view message, bool well_formed) {
+  DescribeOutcome outcome{response.call_class, response.status, response.timed_out, "",
+                          response.date};
+  if (response.call_class == CallClass::kSuccess && well_formed) return outcome;
+  if (response.call_class == CallClass::kSuccess) {
+    outcome.call_class = CallClass::kRetriable;
+    outcome.error = std::string("malformed answer from ") + service;
+    return outcome;
+  }
+  const PublishOutcome rejected = rejectedRequest(service, response, code, message, 0);
+  outcome.call_class = rejected.request;
+  outcome.error = rejected.error;
+  return outcome;
+}
+
 PublishOutcome malformedAnswer(const char* service, std::size_t messages) {
   return wholeRequest(CallClass::kRetriable,
                       std::string("malformed answer from ") + service +
@@ -227,6 +244,13 @@ std::string sqsErrorCode(const json& error) {
   return hash == std::string::npos ? type : type.substr(hash + 1);
 }
 
+// The code and message of an SQS error answer (empty when the body is not a JSON object).
+std::pair<std::string, std::string> sqsError(const json& answer) {
+  if (!answer.is_object()) return {"", ""};
+  return {sqsErrorCode(answer),
+          stringField(answer, answer.contains("message") ? "message" : "Message")};
+}
+
 PublishOutcome sqsBatchOutcome(const json& answer, std::size_t messages) {
   if (!answer.is_object() || (!answer.contains("Successful") && !answer.contains("Failed"))) {
     return malformedAnswer("sqs", messages);
@@ -314,6 +338,33 @@ PublishOutcome SnsTopic::send(const std::vector<EventMessage>& messages) {
   return wholeRequest(CallClass::kSuccess, "", 1);
 }
 
+DescribeOutcome SnsTopic::describe() {
+  HttpRequest request = newRequest("sns");
+  request.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+  FormBody form;
+  form.add("Action", "GetTopicAttributes");
+  form.add("Version", "2010-03-31");
+  form.add("TopicArn", address_);
+  request.body = form.take();
+  const HttpResponse response = http_.send(request);
+  return describeOutcome("sns", response, xmlText(response.body, "Code"),
+                         xmlText(response.body, "Message"),
+                         xmlElement(response.body, "GetTopicAttributesResult").has_value());
+}
+
+DescribeOutcome SqsQueue::describe() {
+  HttpRequest request = newRequest("sqs");
+  request.headers = {{"Content-Type", "application/x-amz-json-1.0"},
+                     {"X-Amz-Target", "AmazonSQS.GetQueueAttributes"}};
+  request.body = json({{"QueueUrl", address_}, {"AttributeNames", {"QueueArn"}}})
+                     .dump(-1, ' ', false, json::error_handler_t::replace);
+  const HttpResponse response = http_.send(request);
+  const json answer = parseJsonOrDiscarded(response.body);
+  const auto [code, message] = sqsError(answer);
+  return describeOutcome("sqs", response, code, message,
+                         answer.is_object() && answer.contains("Attributes"));
+}
+
 PublishOutcome SqsQueue::send(const std::vector<EventMessage>& messages) {
   const bool single = messages.size() == 1;
   HttpRequest request = newRequest("sqs");
@@ -337,11 +388,8 @@ PublishOutcome SqsQueue::send(const std::vector<EventMessage>& messages) {
   const HttpResponse response = http_.send(request);
   const json answer = parseJsonOrDiscarded(response.body);
   if (response.call_class != CallClass::kSuccess) {
-    const bool is_error = answer.is_object();
-    return rejectedRequest(
-        "sqs", response, is_error ? sqsErrorCode(answer) : "",
-        is_error ? stringField(answer, answer.contains("message") ? "message" : "Message") : "",
-        messages.size());
+    const auto [code, message] = sqsError(answer);
+    return rejectedRequest("sqs", response, code, message, messages.size());
   }
   if (!single) return sqsBatchOutcome(answer, messages.size());
   if (!answer.is_object() || stringField(answer, "MessageId").empty()) {

@@ -61,6 +61,17 @@ struct PublishOutcome {
 
 CallClass classifyAwsError(int http_status, std::string_view error_code);
 
+// The answer to a describe call (SNS GetTopicAttributes, SQS GetQueueAttributes), which
+// changes nothing and, signed as a publish is, proves that the destination exists and
+// that the credentials and clock are accepted. Classified as a publish is.
+struct DescribeOutcome {
+  CallClass call_class = CallClass::kRetriable;
+  int http_status = 0;  // 0: no answer
+  bool timed_out = false;
+  std::string error;  // empty on success
+  std::string date;   // the answer's Date header ("" when none): the service's clock
+};
+
 // Where to send and how to sign: events.region, events.endpoint_url, credentials.
 struct AwsTarget {
   std::string region;
@@ -88,6 +99,8 @@ class AwsDestination : public EventDestination {
   AwsDestination(HttpClient& http, AwsTarget target, std::string address);
   const std::string& address() const override { return address_; }
   PublishOutcome publish(const std::vector<EventMessage>& messages) final;
+  // One describe call of the destination; never throws.
+  virtual DescribeOutcome describe() = 0;
 
  protected:
   // One request: the single-message API for one message, the batch API for more.
@@ -105,6 +118,7 @@ class SnsTopic final : public AwsDestination {
   SnsTopic(HttpClient& http, AwsTarget target, std::string topic_arn)
       : AwsDestination(http, std::move(target), std::move(topic_arn)) {}
   DestinationKind kind() const override { return DestinationKind::kSnsTopic; }
+  DescribeOutcome describe() override;  // GetTopicAttributes
 
  private:
   PublishOutcome send(const std::vector<EventMessage>& messages) override;
@@ -115,6 +129,7 @@ class SqsQueue final : public AwsDestination {
   SqsQueue(HttpClient& http, AwsTarget target, std::string queue_url)
       : AwsDestination(http, std::move(target), std::move(queue_url)) {}
   DestinationKind kind() const override { return DestinationKind::kSqsQueue; }
+  DescribeOutcome describe() override;  // GetQueueAttributes (QueueArn)
 
  private:
   PublishOutcome send(const std::vector<EventMessage>& messages) override;

@@ -80,6 +80,21 @@ HttpResponse transportFailure(std::string error, bool timed_out = false) {
   return response;
 }
 
+// CURLOPT_HEADERFUNCTION: keeps the Date header of the last answer (after a 100 Continue,
+// the final one's).
+std::size_t readHeader(char* data, std::size_t size, std::size_t count, void* user) {
+  const std::size_t n = size * count;
+  const std::string line(data, n);
+  const auto colon = line.find(':');
+  if (colon != std::string::npos && equalsIgnoreCase(line.substr(0, colon), "Date")) {
+    const auto start = line.find_first_not_of(" \t", colon + 1);
+    const auto end = line.find_last_not_of(" \t\r\n");
+    auto* date = static_cast<std::string*>(user);
+    *date = start == std::string::npos || end < start ? "" : line.substr(start, end - start + 1);
+  }
+  return n;
+}
+
 // CURLOPT_XFERINFOFUNCTION: a non-zero return aborts the transfer.
 int abortWhenCancelled(void* cancelled, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return (*static_cast<const std::function<bool()>*>(cancelled))() ? 1 : 0;
@@ -101,6 +116,13 @@ const char* toString(CallClass call_class) {
       return "permanent";
   }
   return "unknown";
+}
+
+std::optional<std::int64_t> parseHttpDate(const std::string& date) {
+  if (date.empty()) return std::nullopt;
+  const time_t seconds = curl_getdate(date.c_str(), nullptr);
+  if (seconds == -1) return std::nullopt;
+  return static_cast<std::int64_t>(seconds) * 1000;
 }
 
 CallClass classifyStatus(int status) {
@@ -202,6 +224,8 @@ HttpResponse CurlHttpClient::send(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.list);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &writeBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &readHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.date);
   curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE,
                    static_cast<curl_off_t>(options_.max_body_bytes));
 

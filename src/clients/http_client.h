@@ -67,7 +67,14 @@ struct HttpResponse {
   std::string error;
   bool timed_out = false;
   bool cancelled = false;  // HttpRequest::cancelled said so; kRetriable, no fault of the peer
+  // The answer's Date header as sent ("Tue, 03 Mar 2026 10:00:00 GMT"), "" when none: the
+  // peer's clock, for the clock check (parseHttpDate).
+  std::string date{};
 };
+
+// An HTTP Date header in milliseconds since the epoch (curl_getdate: IMF-fixdate and the
+// obsolete forms); nullopt when it cannot be read.
+std::optional<std::int64_t> parseHttpDate(const std::string& date);
 
 // The class of an HTTP status (see the top of this file). 0 (no HTTP answer) and
 // statuses outside 100..599 are kRetriable; 1xx finals are kPermanent.

@@ -50,4 +50,11 @@ AvailabilityAnswer ProductClient::check(const std::vector<std::string>& product_
   return answer;
 }
 
+HttpResponse ProductClient::probe() {
+  HttpRequest request;
+  request.url = base_url_ + "/availability";
+  request.timeout_ms = timeout_ms_;
+  return http_.send(request);
+}
+
 }  // namespace outpost::clients

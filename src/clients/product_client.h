@@ -29,6 +29,9 @@ class ProductClient {
   // POST {url}/availability. A 2xx that is not a list of {productId, available, quantity}
   // is a malformed answer: retriable. A product missing from the answer is unavailable.
   AvailabilityAnswer check(const std::vector<std::string>& product_ids);
+  // GET {url}/availability, which asks for nothing (the route takes POST): any HTTP answer
+  // proves the service reachable. For `outpost doctor`.
+  HttpResponse probe();
 
  private:
   HttpClient& http_;

@@ -39,6 +39,7 @@ constexpr std::int64_t kMaxAttempts = 1'000;
 constexpr std::int64_t kMaxBacklog = 10'000'000;
 constexpr std::int64_t kMaxBatchSize = 10;  // the SNS/SQS batch limit
 constexpr std::int64_t kMaxPort = 65'535;
+constexpr std::int64_t kMaxDiskBytes = 1LL << 50;  // a pebibyte
 constexpr std::size_t kMaxShownChars = 80;
 
 constexpr std::string_view kEnvPrefix = "OUTPOST_";
@@ -133,6 +134,8 @@ void addNodeKeys(std::vector<KeySpec>& keys) {
   keys.push_back(makeKey("database_busy_timeout_ms", Kind::kInteger,
                          [](Config& c) { return &c.database_busy_timeout_ms; },
                          {0, kMaxBusyTimeoutMs}));
+  keys.push_back(makeKey("storage.min_free_bytes", Kind::kInteger,
+                         [](Config& c) { return &c.storage.min_free_bytes; }, {0, kMaxDiskBytes}));
   keys.push_back(makeKey("api_token", Kind::kSecret, [](Config& c) { return &c.api_token; }));
   keys.push_back(makeKey("admin_token", Kind::kSecret, [](Config& c) { return &c.admin_token; }));
   keys.push_back(

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -25,8 +26,13 @@ std::vector<char*> cStrings(std::vector<std::string>& strings) {
   return out;
 }
 
+struct RunAs {
+  uid_t uid;
+  gid_t gid;
+};
+
 pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-            const std::string& output_path) {
+            const std::string& output_path, std::optional<RunAs> user = std::nullopt) {
   std::vector<std::string> argv = {OUTPOST_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
   std::vector<std::string> envp = {"PATH=/usr/bin:/bin"};
@@ -39,6 +45,9 @@ pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, st
     dup2(fd, STDOUT_FILENO);
     dup2(fd, STDERR_FILENO);
     close(fd);
+    if (user && (setgroups(0, nullptr) != 0 || setgid(user->gid) != 0 || setuid(user->uid) != 0)) {
+      _exit(126);
+    }
     execve(c_argv[0], c_argv.data(), c_envp.data());
     _exit(127);
   }
@@ -55,6 +64,22 @@ int waitFor(pid_t pid, std::chrono::milliseconds limit) {
     if (std::chrono::steady_clock::now() >= deadline) return -1;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling a child's exit
   }
+}
+
+RunResult runToCompletion(const std::vector<std::string>& args,
+                          const std::map<std::string, std::string>& env,
+                          std::optional<RunAs> user) {
+  TempDir scratch;
+  const std::string output = scratch.file("output.txt");
+  const pid_t pid = spawn(args, env, output, user);
+  RunResult result;
+  result.exit_status = waitFor(pid, std::chrono::seconds(60));
+  if (result.exit_status == -1) {
+    ::kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
+  result.output = readFile(output);
+  return result;
 }
 
 }  // namespace
@@ -127,17 +152,12 @@ void writeFile(const std::string& path, const std::string& contents) {
 
 RunResult runOutpost(const std::vector<std::string>& args,
                      const std::map<std::string, std::string>& env) {
-  TempDir scratch;
-  const std::string output = scratch.file("output.txt");
-  const pid_t pid = spawn(args, env, output);
-  RunResult result;
-  result.exit_status = waitFor(pid, std::chrono::seconds(60));
-  if (result.exit_status == -1) {
-    ::kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-  }
-  result.output = readFile(output);
-  return result;
+  return runToCompletion(args, env, std::nullopt);
+}
+
+RunResult runOutpostAs(uid_t uid, gid_t gid, const std::vector<std::string>& args,
+                       const std::map<std::string, std::string>& env) {
+  return runToCompletion(args, env, RunAs{uid, gid});
 }
 
 std::unique_ptr<NodeProcess> NodeProcess::start(const TempDir& dir, NodeOptions options) {

@@ -52,6 +52,11 @@ struct RunResult {
 RunResult runOutpost(const std::vector<std::string>& args,
                      const std::map<std::string, std::string>& env = {});
 
+// As runOutpost, run as user `uid` and group `gid` with no supplementary groups (the
+// caller must be root), e.g. to see the files as a user other than their owner does.
+RunResult runOutpostAs(uid_t uid, gid_t gid, const std::vector<std::string>& args,
+                       const std::map<std::string, std::string>& env = {});
+
 struct NodeOptions {
   std::map<std::string, std::string> env;  // OUTPOST_* settings; LISTEN and DATABASE are set
   std::string database;                    // defaults to <dir>/outpost.db

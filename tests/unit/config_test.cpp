@@ -258,6 +258,20 @@ TEST_F(ConfigTest, RangeEdgesInEnvironment) {
   EXPECT_TRUE(isConfigError(loadEnv({{busy, "600001"}}), {"database_busy_timeout_ms"}));
 }
 
+TEST_F(ConfigTest, StorageMinFreeBytesDefaultsToSpecFloorAndZeroTurnsItOff) {
+  auto defaults = loadEnv({});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->storage.min_free_bytes, 104857600);
+  const std::string var = "OUTPOST_STORAGE_MIN_FREE_BYTES";
+  auto off = loadEnv({{var, "0"}});
+  ASSERT_TRUE(off.ok());
+  EXPECT_EQ(off->storage.min_free_bytes, 0);
+  EXPECT_TRUE(isConfigError(loadEnv({{var, "-1"}}), {"storage.min_free_bytes", var}));
+  auto from_file = loadFile(R"({"storage": {"min_free_bytes": 5000000000}})");
+  ASSERT_TRUE(from_file.ok()) << from_file.error().message;
+  EXPECT_EQ(from_file->storage.min_free_bytes, 5000000000);
+}
+
 TEST_F(ConfigTest, HugeFileIntegerIsOutOfRange) {
   EXPECT_TRUE(isConfigError(loadFile(R"({"events": {"retention_ms": 18446744073709551615}})"),
                             {"events.retention_ms", "between 1 and"}));
@@ -569,7 +583,7 @@ TEST_F(ConfigTest, EnvironmentNamesAreDerivedFromKeyPaths) {
   }
   EXPECT_EQ(paths.size(), names.size());
   EXPECT_EQ(env_names.size(), names.size());
-  EXPECT_EQ(names.size(), 33u + 4u * 6u);
+  EXPECT_EQ(names.size(), 34u + 4u * 6u);
 }
 
 // Every key the table lists is reachable from the environment and validated.

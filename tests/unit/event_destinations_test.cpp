@@ -328,6 +328,77 @@ TEST(EventDestinations, ThrottlingAndTransientCodesAreRetriableWhateverTheStatus
   EXPECT_EQ(classifyAwsError(500, "InvalidParameter"), CallClass::kRetriable);
 }
 
+HttpResponse withDate(HttpResponse response) {
+  response.date = "Tue, 03 Mar 2026 10:00:00 GMT";
+  return response;
+}
+
+TEST(EventDestinations, SnsDescribeIsASignedGetTopicAttributesThatKeepsTheDate) {
+  ScriptedHttp http;
+  http.setAnswer(withDate(answered(200,
+                                   "<GetTopicAttributesResponse><GetTopicAttributesResult>"
+                                   "<Attributes/></GetTopicAttributesResult>"
+                                   "</GetTopicAttributesResponse>")));
+  SnsTopic topic(http, emulator(), "arn:aws:sns:eu-west-1:1:events");
+  const DescribeOutcome outcome = topic.describe();
+  EXPECT_EQ(outcome.call_class, CallClass::kSuccess);
+  EXPECT_EQ(outcome.error, "");
+  EXPECT_EQ(outcome.date, "Tue, 03 Mar 2026 10:00:00 GMT");
+  const HttpRequest sent = http.requests().at(0);
+  EXPECT_EQ(sent.timeout_ms, 1234);
+  ASSERT_TRUE(sent.aws_sigv4);
+  EXPECT_EQ(sent.aws_sigv4->service, "sns");
+  EXPECT_EQ(formFields(sent.body),
+            (std::map<std::string, std::string>{{"Action", "GetTopicAttributes"},
+                                                {"Version", "2010-03-31"},
+                                                {"TopicArn", "arn:aws:sns:eu-west-1:1:events"}}));
+}
+
+TEST(EventDestinations, SqsDescribeAsksForTheQueueArn) {
+  ScriptedHttp http;
+  http.setAnswer(answered(200, R"({"Attributes":{"QueueArn":"arn:aws:sqs:eu-west-1:1:q"}})"));
+  SqsQueue queue(http, emulator(), "http://127.0.0.1:4566/1/q");
+  EXPECT_EQ(queue.describe().call_class, CallClass::kSuccess);
+  const HttpRequest sent = http.requests().at(0);
+  EXPECT_EQ(header(sent, "X-Amz-Target"), "AmazonSQS.GetQueueAttributes");
+  ASSERT_TRUE(sent.aws_sigv4);
+  EXPECT_EQ(sent.aws_sigv4->service, "sqs");
+  EXPECT_EQ(json::parse(sent.body),
+            json({{"QueueUrl", "http://127.0.0.1:4566/1/q"}, {"AttributeNames", {"QueueArn"}}}));
+}
+
+TEST(EventDestinations, DescribeAnswersAreClassifiedAsPublishesAre) {
+  ScriptedHttp http;
+  SnsTopic topic(http, emulator(), "arn:aws:sns:eu-west-1:1:events");
+  SqsQueue queue(http, emulator(), "http://127.0.0.1:4566/1/q");
+
+  http.queue(withDate(
+      answered(404,
+               "<ErrorResponse><Error><Code>NotFound</Code><Message>Topic does not exist</Message>"
+               "</Error></ErrorResponse>")));
+  const DescribeOutcome missing_topic = topic.describe();
+  EXPECT_EQ(missing_topic.call_class, CallClass::kPermanent);
+  EXPECT_EQ(missing_topic.http_status, 404);
+  EXPECT_EQ(missing_topic.error, "sns: NotFound: Topic does not exist (HTTP 404)");
+  EXPECT_EQ(missing_topic.date, "Tue, 03 Mar 2026 10:00:00 GMT");  // an error still dates
+
+  http.queue(answered(400, R"({"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"no"})"));
+  EXPECT_EQ(queue.describe().call_class, CallClass::kPermanent);
+  http.queue(answered(403, R"({"__type":"com.amazon.coral.service#SignatureDoesNotMatch"})"));
+  const DescribeOutcome bad_signature = queue.describe();
+  EXPECT_EQ(bad_signature.call_class, CallClass::kRetriable);
+  EXPECT_NE(bad_signature.error.find("SignatureDoesNotMatch"), std::string::npos);
+
+  http.queue(ScriptedHttp::refused());
+  const DescribeOutcome refused = queue.describe();
+  EXPECT_EQ(refused.http_status, 0);
+  EXPECT_EQ(refused.error, "sqs: connection refused");
+  http.queue(answered(200, "<html>captive portal</html>"));
+  const DescribeOutcome malformed = topic.describe();
+  EXPECT_EQ(malformed.call_class, CallClass::kRetriable);
+  EXPECT_EQ(malformed.error, "malformed answer from sns");
+}
+
 TEST(EventDestinations, MessageBytesCountTheBodyAndTheAttribute) {
   EXPECT_EQ(messageBytes("12345", "ORDER_CREATED"),
             5u + std::string("eventType").size() + std::string("String").size() + 13u);

@@ -83,6 +83,10 @@ class HttpClientTest : public ::testing::Test {
         return true;
       });
     });
+    server_.Get("/dated", [](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Date", "Tue, 03 Mar 2026 10:00:00 GMT");
+      res.status = 404;
+    });
     server_.Get("/redirect", [](const httplib::Request&, httplib::Response& res) {
       res.set_redirect("/status/200");
     });
@@ -130,6 +134,20 @@ class HttpClientTest : public ::testing::Test {
   Received received_;
   std::unique_ptr<CurlHttpClient> client_ = std::make_unique<CurlHttpClient>();
 };
+
+TEST_F(HttpClientTest, TheAnswersDateHeaderIsKeptWhateverTheStatus) {
+  const HttpResponse response = get("/dated");
+  EXPECT_EQ(response.status, 404);
+  EXPECT_EQ(response.date, "Tue, 03 Mar 2026 10:00:00 GMT");
+  EXPECT_EQ(parseHttpDate(response.date), 1'772'532'000'000);
+  EXPECT_EQ(get("/status/200").date, "");  // cpp-httplib sends no Date of its own
+}
+
+TEST(HttpClient, ParsesHttpDates) {
+  EXPECT_EQ(parseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT"), 784'111'777'000);
+  EXPECT_EQ(parseHttpDate(""), std::nullopt);
+  EXPECT_EQ(parseHttpDate("tomorrow-ish"), std::nullopt);
+}
 
 TEST(HttpClient, ClassifiesStatuses) {
   for (int status : {200, 201, 202, 204, 299}) {
