@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "app/drain_cli.h"
 #include "app/outbox_cli.h"
 #include "app/review_cli.h"
 #include "app/serve.h"
@@ -38,6 +39,10 @@ Usage:
   outpost review list [--limit N] [--json] show the open manual review items, from the file
   outpost review resolve ORDER_ID --action approve|cancel [--note TEXT]
                                            resolve an order's review
+  outpost drain [--timeout-ms N] [--resume] [--config FILE]
+                                           before switching the box off: the running node
+                                           stops taking orders and forwards its events and
+                                           deliveries now (--resume: take orders again)
   outpost COMMAND --help                   help on one command
   outpost --version
 
@@ -80,8 +85,9 @@ struct Arguments {
 };
 
 // Options that take a value, and flags, beyond --config and --help.
-const std::set<std::string> kValueOptions = {"--status", "--limit", "--action", "--note"};
-const std::set<std::string> kFlags = {"--json"};
+const std::set<std::string> kValueOptions = {"--status", "--limit", "--action", "--note",
+                                             "--timeout-ms"};
+const std::set<std::string> kFlags = {"--json", "--resume"};
 
 int usageError(const std::string& message) {
   std::fprintf(stderr, "outpost: %s (see outpost --help)\n", message.c_str());
@@ -211,6 +217,10 @@ const Command kCommands[] = {
      [](const Config& config, const Arguments& args) {
        return app::runStatusCommand(config, args.positional, args.options);
      }},
+    {"drain", [] { std::fputs(app::kDrainHelp, stdout); }, true, -1,
+     [](const Config& config, const Arguments& args) {
+       return app::runDrainCommand(config, args.positional, args.options);
+     }},
     {"outbox", [] { std::fputs(app::kOutboxHelp, stdout); }, true, -1,
      [](const Config& config, const Arguments& args) {
        return app::runOutboxCommand(config, args.positional, args.options);
@@ -250,7 +260,7 @@ int runCli(int argc, char** argv) {
   }
   if (!args->options.empty() && !command->takes_options) {
     return usageError(args->options.begin()->first +
-                      " is an option of 'outbox', 'review' and 'status' only");
+                      " is an option of 'drain', 'outbox', 'review' and 'status' only");
   }
   if (command->positional >= 0 &&
       args->positional.size() != static_cast<std::size_t>(command->positional)) {
