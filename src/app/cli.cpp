@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "app/doctor.h"
+#include "app/drain_cli.h"
 #include "app/outbox_cli.h"
 #include "app/review_cli.h"
 #include "app/serve.h"
@@ -42,6 +43,10 @@ Usage:
   outpost review list [--limit N] [--json] show the open manual review items, from the file
   outpost review resolve ORDER_ID --action approve|cancel [--note TEXT]
                                            resolve an order's review
+  outpost drain [--timeout-ms N] [--resume] [--config FILE]
+                                           before switching the box off: the running node
+                                           stops taking orders and forwards its events and
+                                           deliveries now (--resume: take orders again)
   outpost COMMAND --help                   help on one command
   outpost --version
 
@@ -88,8 +93,9 @@ struct Arguments {
 };
 
 // Options that take a value, and flags, beyond --config and --help.
-const std::set<std::string> kValueOptions = {"--status", "--limit", "--action", "--note"};
-const std::set<std::string> kFlags = {"--json", "--dry-run"};
+const std::set<std::string> kValueOptions = {"--status", "--limit", "--action", "--note",
+                                             "--timeout-ms"};
+const std::set<std::string> kFlags = {"--json", "--dry-run", "--resume"};
 
 int usageError(const std::string& message) {
   std::fprintf(stderr, "outpost: %s (see outpost --help)\n", message.c_str());
@@ -281,6 +287,13 @@ const Command kCommands[] = {
      -1,
      [](const Config& config, const Arguments& args) {
        return app::runStatusCommand(config, args.positional, args.options);
+     }},
+    {"drain",
+     [] { std::fputs(app::kDrainHelp, stdout); },
+     {"--timeout-ms", "--resume"},
+     -1,
+     [](const Config& config, const Arguments& args) {
+       return app::runDrainCommand(config, args.positional, args.options);
      }},
     {"outbox",
      [] { std::fputs(app::kOutboxHelp, stdout); },

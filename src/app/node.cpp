@@ -131,6 +131,8 @@ struct Node::Parts {
   void wireOrders();
   void reactToBreakers();
   void addJobs();
+  void wireDrain();
+  void forwardWaitingWork();
   void warnOfUnsignedEvents() const;
   void warnOfTokensInClear() const;
   void resumeSagas();
@@ -201,7 +203,7 @@ Node::Parts::Parts(const Config& config, Node& node, std::unique_ptr<store::Stor
                 now.alerts = alert_checker.active();
                 return now;
               },
-              node.tls_}) {
+              node.drain_, node.tls_}) {
   store->setBreaker(breakers.at("database").get());
   if (product_client) {
     availability.emplace(*product_client, *breakers.at("product-service"), node.log_);
@@ -228,6 +230,7 @@ Node::Parts::Parts(const Config& config, Node& node, std::unique_ptr<store::Stor
   wireOrders();
   reactToBreakers();
   addJobs();
+  wireDrain();
   warnOfUnsignedEvents();
   warnOfTokensInClear();
   resumeSagas();
@@ -303,6 +306,33 @@ void Node::Parts::addJobs() {
   }
 }
 
+void Node::Parts::wireDrain() {
+  node.drain_.setWork({[this] {
+                         return store->read(
+                             [](store::Connection& c) { return jobs::readPendingWork(c); });
+                       },
+                       [this] { forwardWaitingWork(); },
+                       [this](const jobs::PendingWork& pending) {
+                         // Without a destination events wait in the outbox, and without a
+                         // delivery URL initiations wait (SPEC §2): no drain moves them.
+                         return (pending.events > 0 && relay.has_value()) ||
+                                (pending.deliveries > 0 && delivery_client.has_value());
+                       }});
+}
+
+// SPEC §10: before the box is switched off, every waiting event and delivery initiation
+// goes now; an open breaker gets its trial now instead of after reset_timeout_ms.
+void Node::Parts::forwardWaitingWork() {
+  breakers.at("events")->allowTrialNow();
+  breakers.at("delivery-service")->allowTrialNow();
+  if (relay) relay->bringRetriesForward();
+  delivery.bringRetriesForward("draining");
+  compensator.bringRetriesForward();
+  node.runner_.wake(kRelayJob);
+  node.runner_.wake(kDeliveryJob);
+  node.runner_.wake(kCompensationJob);
+}
+
 void Node::Parts::warnOfUnsignedEvents() const {
   if (eventsConfigured(config) && !config.events.credentials && !config.events.endpoint_url) {
     node.log_.warn(
@@ -350,7 +380,8 @@ observability::ReliabilityFigures Node::Parts::figures() {
   return observability::assembleFigures(config, inputs);
 }
 
-Node::Node(const Config& config) : config_(config), log_(clock_), runner_(clock_, log_, &metrics_) {
+Node::Node(const Config& config)
+    : config_(config), log_(clock_), runner_(clock_, log_, &metrics_), drain_(clock_) {
   const auto env = processEnvironment();
   notifier_ = SystemdNotifier::fromEnvironment(env);
   watchdog_interval_ = watchdogInterval(env, getpid());
@@ -371,10 +402,12 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config) {
   }
   store::StoreOptions options{config.database, config.database_busy_timeout_ms};
   options.opened_at_millis = node->clock_.wallMillis();
-  if (eventsConfigured(config)) {
-    // Any commit may have added events: the relay looks at once (SPEC §4.3).
-    options.after_commit = [runner = &node->runner_] { runner->wake(kRelayJob); };
-  }
+  // Any commit may have added events: the relay looks at once (SPEC §4.3); and it may
+  // have finished work a drain waits for.
+  options.after_commit = [node = node.get(), events = eventsConfigured(config)] {
+    if (events) node->runner_.wake(kRelayJob);
+    node->drain_.workCommitted();
+  };
   auto store = store::Store::open(options);
   if (!store) {
     node->log_.error("cannot open the database",
@@ -407,6 +440,7 @@ int Node::run(const sigset_t& signals) {
       notifier_.notify("STOPPING=1");
       log_.info("shutting down", {{"signal", strsignal(received)}});
     }
+    drain_.stop();  // a drain request waiting for its timeout must not hold up the stop
     server.stop();
   });
   log_.info("outpost is taking orders", startupFields(config_, *port));

@@ -13,6 +13,7 @@
 
 #include "app/systemd.h"
 #include "http/tls.h"
+#include "jobs/drain.h"
 #include "jobs/job_runner.h"
 #include "observability/logger.h"
 #include "observability/metrics.h"
@@ -48,6 +49,8 @@ class Node {
   // Before the store: its writer thread wakes the runner until the store has shut down.
   observability::Metrics metrics_;
   jobs::JobRunner runner_;
+  // Before the store too: every commit tells it that some work may be done.
+  jobs::Drain drain_;
   std::shared_ptr<const http::TlsContext> tls_;  // none: plain HTTP
   SystemdNotifier notifier_;                     // disabled outside systemd
   std::optional<std::chrono::milliseconds> watchdog_interval_;

@@ -212,6 +212,8 @@ HttpResponse CurlHttpClient::send(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
+  if (request.ca_file) curl_easy_setopt(curl, CURLOPT_CAINFO, request.ca_file->c_str());
+  if (!request.verify_host) curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
   std::string sigv4_provider;
   if (request.aws_sigv4) {
     const AwsSigning& aws = *request.aws_sigv4;

@@ -49,6 +49,11 @@ struct HttpRequest {
   std::string body;
   std::int64_t timeout_ms = 3000;  // the whole call, connect included; at least 1
   std::int64_t connect_timeout_ms = 1000;
+  // HTTPS: when set, this PEM file is the one authority trusted (a node's own
+  // certificate), instead of the system's. verify_host false skips the check of the
+  // certificate's names, for a call to such a node on loopback.
+  std::optional<std::string> ca_file;
+  bool verify_host = true;
   // AWS Signature Version 4, by libcurl (CURLOPT_AWS_SIGV4), when set.
   std::optional<AwsSigning> aws_sigv4;
   // When set, asked about once a second and whenever data moves: true aborts the call

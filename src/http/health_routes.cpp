@@ -30,7 +30,9 @@ void HttpServer::routeHealth() {
   server_.Get("/health", [this](const httplib::Request&, httplib::Response& response) {
     const auto figures = deps_.reliability();
     const bool unavailable = observability::overallStatus(figures) == observability::kUnavailable;
-    writeJson(response, unavailable ? 503 : 200, observability::healthJson(figures).dump());
+    auto health = observability::healthJson(figures);
+    health["draining"] = deps_.drain.draining();  // the node's own state, not the file's
+    writeJson(response, unavailable ? 503 : 200, health.dump());
   });
   server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
     response.set_content(deps_.node.metrics.render(deps_.reliability()), kPrometheusContentType);

@@ -53,6 +53,11 @@ Result<orders::OrderFilter> parseOrderFilter(const httplib::Request& request) {
 
 void HttpServer::routeOrders() {
   server_.Post("/v1/orders", [this](const httplib::Request& request, httplib::Response& response) {
+    if (deps_.drain.draining()) {
+      return writeProblemOfType(response, 503, kDrainingProblemType,
+                                "this node is draining before it is switched off; try again "
+                                "later");
+    }
     auto key = readIdempotencyKey(request);
     if (!key) return writeError(response, key.error());
     auto body = readJsonBody(request);

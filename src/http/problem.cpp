@@ -96,14 +96,10 @@ std::string problemType(int status) {
   }
 }
 
-}  // namespace
-
-void writeProblem(httplib::Response& response, int status, const std::string& detail,
-                  const std::vector<FieldError>& fields) {
-  nlohmann::json body = {{"type", problemType(status)},
-                         {"title", problemTitle(status)},
-                         {"status", status},
-                         {"detail", detail}};
+void writeProblemBody(httplib::Response& response, int status, const std::string& type,
+                      const std::string& detail, const std::vector<FieldError>& fields) {
+  nlohmann::json body = {
+      {"type", type}, {"title", problemTitle(status)}, {"status", status}, {"detail", detail}};
   if (!fields.empty()) {
     auto& errors = body["errors"] = nlohmann::json::array();
     for (const auto& field : fields)
@@ -113,6 +109,18 @@ void writeProblem(httplib::Response& response, int status, const std::string& de
   response.status = status;
   response.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                        kProblemContentType);
+}
+
+}  // namespace
+
+void writeProblem(httplib::Response& response, int status, const std::string& detail,
+                  const std::vector<FieldError>& fields) {
+  writeProblemBody(response, status, problemType(status), detail, fields);
+}
+
+void writeProblemOfType(httplib::Response& response, int status, const std::string& type,
+                        const std::string& detail) {
+  writeProblemBody(response, status, type, detail, {});
 }
 
 void writeError(httplib::Response& response, const Error& error) {

@@ -21,6 +21,12 @@ int httpStatusFor(ErrorKind kind);
 void writeProblem(httplib::Response& response, int status, const std::string& detail,
                   const std::vector<FieldError>& fields = {});
 void writeError(httplib::Response& response, const Error& error);
+// The same with a `type` of its own instead of the status's (503 keeps its Retry-After).
+void writeProblemOfType(httplib::Response& response, int status, const std::string& type,
+                        const std::string& detail);
+
+// POST /v1/orders while the node drains (SPEC §10).
+inline constexpr const char* kDrainingProblemType = "urn:outpost:problem:draining";
 
 // The standard title of a status ("Not Found"); 503 says what the design says.
 const char* problemTitle(int status);

@@ -72,6 +72,7 @@ HttpServer::HttpServer(HttpDependencies deps) : deps_(deps), server_(connectionO
   routeOrders();
   routeOutbox();
   routeReviews();
+  routeAdmin();
 }
 
 ConnectionOptions HttpServer::connectionOptions() {
@@ -162,7 +163,8 @@ bool HttpServer::authorize(const httplib::Request& request, httplib::Response& r
   const auto& config = deps_.config;
   const std::optional<std::string>* required = nullptr;
   if (startsWith(request.path, "/v1/orders")) required = &config.api_token;
-  if (startsWith(request.path, "/v1/reviews") || startsWith(request.path, "/v1/outbox")) {
+  if (startsWith(request.path, "/v1/reviews") || startsWith(request.path, "/v1/outbox") ||
+      startsWith(request.path, "/v1/admin")) {
     required = &config.admin_token;
   }
   // The shop's traffic is no one else's business; /livez, /readyz and /health stay open.

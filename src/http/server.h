@@ -12,6 +12,7 @@
 
 #include "http/guarded_server.h"
 #include "http/tls.h"
+#include "jobs/drain.h"
 #include "node/context.h"
 #include "observability/logger.h"
 #include "observability/metrics.h"
@@ -37,6 +38,8 @@ struct HttpDependencies {
   review::ReviewService& reviews;
   // GET /health's figures, gathered at each request.
   std::function<observability::ReliabilityFigures()> reliability;
+  // `outpost drain`: while draining, POST /v1/orders is refused.
+  jobs::Drain& drain;
   // When set, the API is HTTPS only.
   std::shared_ptr<const TlsContext> tls;
 };
@@ -60,6 +63,7 @@ class HttpServer {
   void routeHealth();
   void routeOutbox();
   void routeReviews();
+  void routeAdmin();
   void rejectOtherMethods(const std::string& pattern, const std::string& allowed);
   bool authorize(const httplib::Request& request, httplib::Response& response) const;
 

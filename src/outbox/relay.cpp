@@ -76,6 +76,16 @@ milliseconds OutboxRelay::runPass(const jobs::StopRequested& stop_requested) {
   return milliseconds(0);
 }
 
+int OutboxRelay::bringRetriesForward() {
+  resume_at_steady_ms_ = 0;
+  int moved = 0;
+  auto done = deps_.node.store.write([&](store::Connection& c) {
+    moved = bringEventsForward(c, deps_.node.clock.wallMillis());
+    return okStatus();
+  });
+  return done ? moved : 0;
+}
+
 OutboxRelay::BatchResult OutboxRelay::sendBatch(std::vector<DueEvent> events) {
   std::vector<InFlight> batch;
   const std::size_t fitting = fittingPrefix(events);

@@ -14,9 +14,10 @@
 //   max_retries rejections are reached. A FAILED event no longer holds back its order, so
 //   one re-queued by staff goes out after later events of the same order.
 //
-// Not thread-safe: one job thread runs passes.
+// Not thread-safe, but for bringRetriesForward(): one job thread runs passes.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -59,6 +60,11 @@ class OutboxRelay final : public jobs::BackgroundJob {
   // `stop_requested` says so between batches; returns the delay before the next pass.
   std::chrono::milliseconds runPass(const jobs::StopRequested& stop_requested) override;
 
+  // `outpost drain`: every waiting event is due now and the relay's backoff after an
+  // outage is over, so the next pass (the caller wakes it) sends at once. Returns how many
+  // events were brought forward. Safe from any thread.
+  int bringRetriesForward();
+
  private:
   enum class BatchResult { kRecorded, kOutage, kBreakerOpen, kStoreDown, kCancelled };
   enum class Send { kAnswered, kBreakerOpen, kCancelled };
@@ -84,7 +90,8 @@ class OutboxRelay final : public jobs::BackgroundJob {
   RelayDependencies deps_;
   int all_destinations_ = 0;  // the bits of every destination
   int outage_streak_ = 0;     // outages in a row, for the backoff
-  std::int64_t resume_at_steady_ms_ = 0;
+  // Until then a pass returns at once (backing off); bringRetriesForward() clears it.
+  std::atomic<std::int64_t> resume_at_steady_ms_ = 0;
 };
 
 }  // namespace outpost::outbox

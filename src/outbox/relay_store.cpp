@@ -32,6 +32,14 @@ std::optional<std::int64_t> nextEventDueAt(store::Connection& connection, std::i
   return query->getColumn(0).getInt64();
 }
 
+int bringEventsForward(store::Connection& connection, std::int64_t now_millis) {
+  auto update = connection.prepare(
+      "UPDATE outbox_events SET next_attempt_at = ?1"
+      " WHERE status = 'PENDING' AND next_attempt_at > ?1");
+  update->bind(1, now_millis);
+  return update->exec();
+}
+
 void markSent(store::Connection& connection, std::int64_t seq, int sent_to,
               std::int64_t now_millis) {
   auto update = connection.prepare(

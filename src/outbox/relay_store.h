@@ -30,6 +30,10 @@ std::vector<DueEvent> dueEvents(store::Connection& connection, std::int64_t now_
 // When the earliest PENDING event that is not due at `now_millis` becomes due.
 std::optional<std::int64_t> nextEventDueAt(store::Connection& connection, std::int64_t now_millis);
 
+// Makes every PENDING event that waits for a later attempt due at `now_millis` (`outpost
+// drain`); returns how many were moved.
+int bringEventsForward(store::Connection& connection, std::int64_t now_millis);
+
 // Every destination accepted the event.
 void markSent(store::Connection& connection, std::int64_t seq, int sent_to,
               std::int64_t now_millis);

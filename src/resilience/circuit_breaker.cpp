@@ -97,6 +97,19 @@ void CircuitBreaker::record(const Permit& permit, CallResult result) {
   notifyPending();
 }
 
+bool CircuitBreaker::allowTrialNow() {
+  bool was_open = false;
+  {
+    std::lock_guard lock(mutex_);
+    const std::int64_t now = steadyMillis(clock_);
+    refresh(now);
+    was_open = state_ == BreakerState::kOpen;
+    if (was_open) transition(BreakerState::kHalfOpen, "draining: one trial call allowed now", now);
+  }
+  notifyPending();
+  return was_open;
+}
+
 BreakerState CircuitBreaker::state() {
   BreakerState current;
   {

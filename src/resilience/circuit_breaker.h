@@ -91,6 +91,11 @@ class CircuitBreaker {
   std::optional<Permit> tryAcquire();
   void record(const Permit& permit, CallResult result);
 
+  // `outpost drain`: an OPEN breaker moves to HALF_OPEN now, so that the next call is its
+  // trial instead of waiting out reset_timeout_ms (the box is about to be switched off).
+  // Returns whether it was OPEN; a CLOSED or HALF_OPEN breaker is left as it is.
+  bool allowTrialNow();
+
   // The state as a caller would find it now (OPEN past its reset timeout reads HALF_OPEN).
   BreakerState state();
   BreakerSnapshot snapshot();

@@ -63,10 +63,10 @@ std::chrono::milliseconds DeliveryInitiator::runPass(const jobs::StopRequested& 
   return jobs_.runPass(stop_requested);
 }
 
-void DeliveryInitiator::bringRetriesForward() {
+void DeliveryInitiator::bringRetriesForward(const char* reason) {
   const int moved = jobs_.bringForward();
   if (moved > 0) {
-    deps_.node.log.info("delivery service is back: retries brought forward", {{"jobs", moved}});
+    deps_.node.log.info(std::string(reason) + ": retries brought forward", {{"jobs", moved}});
   }
 }
 

@@ -55,8 +55,9 @@ class DeliveryInitiator final : public jobs::BackgroundJob {
   // URL the jobs wait, spending no attempts.
   std::chrono::milliseconds runPass(const jobs::StopRequested& stop_requested) override;
 
-  // The breaker closed again: every waiting retry is due now (SPEC §4.1 fix).
-  void bringRetriesForward();
+  // The breaker closed again (SPEC §4.1 fix), or the node drains (SPEC §10): every waiting
+  // retry is due now. `reason` goes into the log line.
+  void bringRetriesForward(const char* reason = "delivery service is back");
 
  private:
   enum class Outcome { kInitiated, kRetryLater, kGaveUp, kSkipped, kBreakerOpen };

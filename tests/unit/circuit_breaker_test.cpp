@@ -816,5 +816,58 @@ TEST(CircuitBreaker, AgreesWithAReferenceModelOnRandomSequences) {
   EXPECT_GT(coverage.closed, 20);
 }
 
+TEST(CircuitBreaker, AllowTrialNowMakesTheNextCallOfAnOpenBreakerItsTrial) {
+  FakeClock clock;
+  CircuitBreaker breaker(deliveryOptions(), clock);
+  Recorder recorder;
+  breaker.setListener(recorder.listener());
+  trip(breaker);
+  advance(clock, 1);  // far from the reset timeout
+  EXPECT_FALSE(breaker.tryAcquire());
+
+  EXPECT_TRUE(breaker.allowTrialNow());
+  EXPECT_EQ(breaker.state(), BreakerState::kHalfOpen);
+  ASSERT_EQ(recorder.seen.size(), 2u);
+  EXPECT_EQ(recorder.seen[1].to, BreakerState::kHalfOpen);
+  EXPECT_EQ(recorder.seen[1].reason, "draining: one trial call allowed now");
+  auto trial = breaker.tryAcquire();
+  ASSERT_TRUE(trial);
+  EXPECT_TRUE(trial->trial);
+  EXPECT_FALSE(breaker.tryAcquire());  // still exactly one trial
+  breaker.record(*trial, CallResult::kSuccess);
+  EXPECT_EQ(breaker.state(), BreakerState::kClosed);
+}
+
+TEST(CircuitBreaker, AllowTrialNowIsRepeatableAfterAFailedTrial) {
+  FakeClock clock;
+  CircuitBreaker breaker(deliveryOptions(), clock);
+  trip(breaker);
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_TRUE(breaker.allowTrialNow());
+    auto trial = breaker.tryAcquire();
+    ASSERT_TRUE(trial);
+    breaker.record(*trial, CallResult::kFailure);
+    EXPECT_EQ(breaker.state(), BreakerState::kOpen);
+    EXPECT_FALSE(breaker.tryAcquire());
+  }
+}
+
+TEST(CircuitBreaker, AllowTrialNowLeavesAClosedOrHalfOpenBreakerAlone) {
+  FakeClock clock;
+  CircuitBreaker breaker(deliveryOptions(), clock);
+  EXPECT_FALSE(breaker.allowTrialNow());
+  EXPECT_EQ(breaker.state(), BreakerState::kClosed);
+  EXPECT_EQ(breaker.snapshot().transitions, 0u);
+
+  tripAndWaitForTrial(breaker, clock);
+  auto trial = breaker.tryAcquire();
+  ASSERT_TRUE(trial);
+  // The trial is out: a drain does not let a second one through.
+  EXPECT_FALSE(breaker.allowTrialNow());
+  EXPECT_FALSE(breaker.tryAcquire());
+  breaker.record(*trial, CallResult::kSuccess);
+  EXPECT_EQ(breaker.state(), BreakerState::kClosed);
+}
+
 }  // namespace
 }  // namespace outpost::resilience

@@ -302,6 +302,33 @@ TEST_F(Relay, ARejectionCountsHoldsBackItsOwnOrderOnlyAndEndsFailed) {
   EXPECT_EQ(sns_.callIds(3), (std::vector<std::string>{a2}));
 }
 
+TEST_F(Relay, BringingRetriesForwardEndsTheBackoffAndMakesRejectedEventsDue) {
+  const std::string rejected = append("ORD-A");
+  sns_.judge = [&](const EventMessage& message) {
+    return message.deduplication_id == rejected
+               ? EntryOutcome{CallClass::kPermanent, "sns: NotFound"}
+               : EntryOutcome{CallClass::kSuccess, ""};
+  };
+  OutboxRelay relay = makeRelay({&sns_});
+  pass(relay);
+  ASSERT_EQ(state(rejected).next_attempt_at, clock_.wallMillis() + kPoll);
+  const std::string waiting = append("ORD-B");
+  sns_.down = true;
+  const milliseconds backoff = pass(relay);
+  ASSERT_GE(backoff, milliseconds(800));
+  EXPECT_EQ(pass(relay), backoff);  // backing off: no call
+  ASSERT_EQ(sns_.calls.size(), 2u);
+
+  EXPECT_EQ(relay.bringRetriesForward(), 1);  // the rejected one; the other was due
+  EXPECT_EQ(state(rejected).next_attempt_at, clock_.wallMillis());
+  sns_.down = false;
+  sns_.judge = [](const EventMessage&) { return EntryOutcome{CallClass::kSuccess, ""}; };
+  EXPECT_EQ(pass(relay), milliseconds(kPoll));  // at once, without the clock moving
+  EXPECT_EQ(state(rejected).status, "SENT");
+  EXPECT_EQ(state(waiting).status, "SENT");
+  EXPECT_EQ(relay.bringRetriesForward(), 0);
+}
+
 TEST_F(Relay, EachDestinationGetsAnEventOnceEvenWhenTheOtherFails) {
   const std::string id = append("ORD-A");
   OutboxRelay relay = makeRelay({&sns_, &sqs_});
