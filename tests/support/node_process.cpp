@@ -29,11 +29,12 @@ std::vector<char*> cStrings(std::vector<std::string>& strings) {
 struct RunAs {
   uid_t uid;
   gid_t gid;
+  std::string binary;  // a copy of OUTPOST_BINARY that this user may run
 };
 
 pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
             const std::string& output_path, std::optional<RunAs> user = std::nullopt) {
-  std::vector<std::string> argv = {OUTPOST_BINARY};
+  std::vector<std::string> argv = {user ? user->binary : std::string(OUTPOST_BINARY)};
   argv.insert(argv.end(), args.begin(), args.end());
   std::vector<std::string> envp = {"PATH=/usr/bin:/bin"};
   for (const auto& [name, value] : env) envp.push_back(name + "=" + value);
@@ -157,7 +158,13 @@ RunResult runOutpost(const std::vector<std::string>& args,
 
 RunResult runOutpostAs(uid_t uid, gid_t gid, const std::vector<std::string>& args,
                        const std::map<std::string, std::string>& env) {
-  return runToCompletion(args, env, RunAs{uid, gid});
+  // The build tree may sit where that user cannot go (CI builds under /root, 0700).
+  TempDir bin;
+  const std::string binary = bin.file("outpost");
+  std::filesystem::copy_file(OUTPOST_BINARY, binary);
+  std::filesystem::permissions(bin.path(), std::filesystem::perms(0755));
+  std::filesystem::permissions(binary, std::filesystem::perms(0755));
+  return runToCompletion(args, env, RunAs{uid, gid, binary});
 }
 
 std::unique_ptr<NodeProcess> NodeProcess::start(const TempDir& dir, NodeOptions options) {
