@@ -22,6 +22,7 @@
 #include "outpost/config.h"
 #include "store/connection.h"
 #include "store/errors.h"
+#include "store/file_probe.h"
 #include "store/migrations.h"
 
 namespace outpost {
@@ -192,27 +193,23 @@ void printPlan(const store::MigrationPlan& plan) {
   std::printf("dry run: nothing was changed\n");
 }
 
-// Reads the file's version through a connection that cannot write, and never creates it.
+// Reads the file's version without creating anything, not even a missing file.
 int runMigrateDryRun(const Config& config) {
   const int latest = store::latestSchemaVersion(store::embeddedMigrations());
-  if (access(config.database.c_str(), F_OK) != 0) {
-    std::printf("%s does not exist: migrate would create it at schema version %d, applying:\n",
-                config.database.c_str(), latest);
-    printPlan({0, store::embeddedMigrations(), std::nullopt});
-    return 0;
-  }
-  store::ConnectionOptions read_only{config.database, config.database_busy_timeout_ms};
-  read_only.query_only = true;
-  read_only.create = false;
-  auto connection = store::openConnection(read_only);
-  auto plan = connection ? store::planMigrations(**connection, store::embeddedMigrations())
-                         : Result<store::MigrationPlan>(connection.error());
+  const bool exists = access(config.database.c_str(), F_OK) == 0;
+  auto version = exists ? store::schemaVersionOfFile(config.database) : Result<int>(0);
+  auto plan = version
+                  ? store::planMigrations(*version, config.database, store::embeddedMigrations())
+                  : Result<store::MigrationPlan>(version.error());
   if (!plan) {
     std::fprintf(stderr, "outpost: cannot plan the migration of %s: %s\n", config.database.c_str(),
                  plan.error().message.c_str());
     return 1;
   }
-  if (plan->pending.empty()) {
+  if (!exists) {
+    std::printf("%s does not exist: migrate would create it at schema version %d, applying:\n",
+                config.database.c_str(), latest);
+  } else if (plan->pending.empty()) {
     std::printf("%s: schema version %d, up to date: nothing to apply\n", config.database.c_str(),
                 plan->from_version);
   } else {
@@ -291,9 +288,9 @@ const Command kCommands[] = {
     {"drain",
      [] { std::fputs(app::kDrainHelp, stdout); },
      {"--timeout-ms", "--resume"},
-     -1,
+     0,
      [](const Config& config, const Arguments& args) {
-       return app::runDrainCommand(config, args.positional, args.options);
+       return app::runDrainCommand(config, args.options);
      }},
     {"outbox",
      [] { std::fputs(app::kOutboxHelp, stdout); },
@@ -309,7 +306,7 @@ const Command kCommands[] = {
      [](const Config& config, const Arguments& args) {
        return app::runReviewCommand(config, args.positional, args.options);
      }},
-    {"doctor", [] { std::fputs(app::kDoctorHelp, stdout); }, {"--json"}, -1, nullptr},
+    {"doctor", [] { std::fputs(app::kDoctorHelp, stdout); }, {"--json"}, 0, nullptr},
 };
 
 const Command* findCommand(std::string_view name) {
@@ -352,7 +349,7 @@ int runCli(int argc, char** argv) {
                           : "unexpected argument '" + args->positional[0] + "'");
   }
   if (command->run == nullptr) {
-    return app::runDoctorCommand(loadConfigOf(*args), args->positional, args->options);
+    return app::runDoctorCommand(loadConfigOf(*args), args->options);
   }
   auto config = loadConfigOrReport(*args);
   if (!config) return 2;

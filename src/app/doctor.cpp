@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "app/doctor_checks.h"
+#include "app/node_address.h"
 #include "clients/delivery_client.h"
 #include "clients/event_destinations.h"
 #include "clients/http_client.h"
@@ -33,21 +34,16 @@ constexpr std::int64_t kDependencyLimitMs = 3000;
 
 std::int64_t limited(std::int64_t timeout_ms) { return std::min(kDependencyLimitMs, timeout_ms); }
 
-int usageError(const std::string& message) {
-  std::fprintf(stderr, "outpost doctor: %s (see outpost doctor --help)\n", message.c_str());
-  return 2;
-}
-
 // A describe call's answer and our wall clock when it came, for the clock check.
 struct EventProbe {
   clients::DescribeOutcome outcome;
   std::int64_t local_millis = 0;
 };
 
-std::optional<EventProbe> describe(std::optional<clients::AwsDestination*> destination,
-                                   const Clock& clock) {
-  if (!destination) return std::nullopt;
-  auto outcome = (*destination)->describe();
+// nullptr: no such destination configured.
+std::optional<EventProbe> describe(clients::AwsDestination* destination, const Clock& clock) {
+  if (destination == nullptr) return std::nullopt;
+  auto outcome = destination->describe();
   return EventProbe{std::move(outcome), clock.wallMillis()};
 }
 
@@ -63,13 +59,6 @@ std::optional<doctor::ClockReading> clockReading(const std::optional<EventProbe>
     if (!reading) reading = doctor::ClockReading{service, std::nullopt, (*probe)->local_millis};
   }
   return reading;
-}
-
-// Where to reach a node listening on `host`: the wildcard addresses are reached on loopback.
-std::string urlHost(const std::string& host) {
-  if (host == "0.0.0.0") return "127.0.0.1";
-  if (host == "::") return "[::1]";
-  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
 
 // Binds host:port as the node would (SO_REUSEADDR) and lets go at once: 0, or the errno.
@@ -99,8 +88,7 @@ doctor::ListenReading probeListen(const Config& config, clients::HttpClient& htt
   if (config.listen_port == 0) return reading;
   clients::HttpRequest request;
   // Plain HTTP even with TLS: the node answers it 400 "this port takes HTTPS only".
-  request.url =
-      "http://" + urlHost(config.listen_host) + ":" + std::to_string(config.listen_port) + "/livez";
+  request.url = "http://" + nodeAddress(config).shown + "/livez";
   request.timeout_ms = kDependencyLimitMs;
   reading.livez = http.send(request);
   if (reading.livez.status == 0)
@@ -133,9 +121,8 @@ std::vector<Check> runChecks(const Config& config) {
   std::optional<clients::SqsQueue> queue;
   if (config.events.sns_topic_arn) topic.emplace(http, target, *config.events.sns_topic_arn);
   if (config.events.sqs_queue_url) queue.emplace(http, target, *config.events.sqs_queue_url);
-  const auto destination = [](auto& optional) -> std::optional<clients::AwsDestination*> {
-    if (!optional) return std::nullopt;
-    return &*optional;
+  const auto destination = [](auto& optional) -> clients::AwsDestination* {
+    return optional ? &*optional : nullptr;
   };
 
   auto listen = std::async(std::launch::async, [&] { return probeListen(config, http); });
@@ -203,12 +190,8 @@ void printJson(const std::vector<Check>& checks, bool ok) {
 
 }  // namespace
 
-int runDoctorCommand(const Result<Config>& config, const std::vector<std::string>& positional,
+int runDoctorCommand(const Result<Config>& config,
                      const std::map<std::string, std::string>& options) {
-  if (!positional.empty()) return usageError("unexpected argument '" + positional[0] + "'");
-  for (const auto& [name, value] : options) {
-    if (name != "--json") return usageError(name + " is not an option of 'doctor'");
-  }
   // A configuration that does not load is reported as the one failing check, so that --json
   // still prints a document; the other checks need the configuration, and the exit status
   // is 2, as for every command given a bad configuration.

@@ -5,7 +5,6 @@
 
 #include <map>
 #include <string>
-#include <vector>
 
 #include "outpost/config.h"
 #include "outpost/result.h"
@@ -40,7 +39,8 @@ configuration that does not load (then the config check is the only one).
 )";
 
 // `config` as loadConfig returned it: an error is reported as the failing config check.
-int runDoctorCommand(const Result<Config>& config, const std::vector<std::string>& positional,
+// `options` are those cli.cpp lets through: --json.
+int runDoctorCommand(const Result<Config>& config,
                      const std::map<std::string, std::string>& options);
 
 }  // namespace outpost::app

@@ -7,8 +7,10 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "app/node_address.h"
 #include "clients/http_client.h"
 #include "common/json_parse.h"
+#include "http/admin_routes.h"
 #include "http/query.h"
 #include "outpost/clock.h"
 
@@ -17,7 +19,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-constexpr milliseconds kDefaultTimeout{60000};
 // Each request waits this long at most, so that the counts can be shown as they fall.
 constexpr milliseconds kPollTimeout{500};
 // The node answers a drain request within its timeout; this covers the round trip.
@@ -26,29 +27,6 @@ constexpr milliseconds kAnswerSlack{5000};
 int fail(const std::string& message, int status) {
   std::fprintf(stderr, "outpost drain: %s\n", message.c_str());
   return status;
-}
-
-// Where the node's API is: `listen`, with a wildcard address reached on loopback.
-struct NodeAddress {
-  std::string shown;  // "127.0.0.1:8080"
-  std::string base_url;
-  std::optional<std::string> ca_file;  // TLS: the node's own certificate
-  bool verify_host = true;
-};
-
-NodeAddress nodeAddress(const Config& config) {
-  std::string host = config.listen_host;
-  const bool wildcard = host.empty() || host == "0.0.0.0" || host == "::";
-  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
-  if (host == "::") host = "::1";
-  if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  NodeAddress address;
-  address.shown = host + ":" + std::to_string(config.listen_port);
-  address.base_url = (config.usesTls() ? "https://" : "http://") + address.shown;
-  if (config.usesTls()) address.ca_file = config.tls.cert_file;
-  // The certificate names the box's LAN address, not loopback.
-  address.verify_host = !(wildcard || config.listensOnLoopback());
-  return address;
 }
 
 struct Caller {
@@ -99,7 +77,7 @@ std::string countsText(const nlohmann::json& answer) {
 
 Result<milliseconds> timeoutFrom(const std::map<std::string, std::string>& options) {
   auto option = options.find("--timeout-ms");
-  if (option == options.end()) return kDefaultTimeout;
+  if (option == options.end()) return http::kDefaultDrainTimeout;
   auto parsed = http::parseNonNegative(option->second);
   if (!parsed) {
     return Error::invalidArgument("--timeout-ms must be a whole number of milliseconds");
@@ -162,14 +140,7 @@ int drain(Caller& caller, milliseconds timeout) {
 
 }  // namespace
 
-int runDrainCommand(const Config& config, const std::vector<std::string>& positional,
-                    const std::map<std::string, std::string>& options) {
-  if (!positional.empty()) return fail("takes no arguments", 2);
-  for (const auto& [name, value] : options) {
-    if (name != "--timeout-ms" && name != "--resume") {
-      return fail(name + " is not an option of 'drain'", 2);
-    }
-  }
+int runDrainCommand(const Config& config, const std::map<std::string, std::string>& options) {
   auto timeout = timeoutFrom(options);
   if (!timeout) return fail(timeout.error().message, 2);
   Caller caller(config);

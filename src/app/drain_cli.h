@@ -5,7 +5,6 @@
 
 #include <map>
 #include <string>
-#include <vector>
 
 #include "outpost/config.h"
 
@@ -29,7 +28,7 @@ Exit status: 0 drained (or resumed), 1 not drained, no node answering or refused
 usage.
 )";
 
-int runDrainCommand(const Config& config, const std::vector<std::string>& positional,
-                    const std::map<std::string, std::string>& options);
+// `options` are those cli.cpp lets through: --timeout-ms N, --resume.
+int runDrainCommand(const Config& config, const std::map<std::string, std::string>& options);
 
 }  // namespace outpost::app

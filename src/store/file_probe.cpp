@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "store/errors.h"
+#include "store/migrations.h"
 
 namespace outpost::store {
 namespace {
@@ -36,9 +37,18 @@ std::string fileUri(const std::string& path, const char* parameters) {
   return uri + "?" + parameters;
 }
 
-int readSchemaVersion(SQLite::Database& db) {
-  if (!db.tableExists("schema_migrations")) return 0;
-  return db.execAndGet("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").getInt();
+// Opens the file without creating anything beside it (see readDatabaseFile) and runs
+// `read` on it; `wal_not_read` says whether a -wal without its -shm had to be left out.
+template <typename Read>
+auto readWithoutCreating(const std::string& path, bool& wal_not_read, Read&& read) {
+  const bool has_wal = exists(path + "-wal");
+  wal_not_read = has_wal && !exists(path + "-shm");
+  const char* parameters = has_wal && !wal_not_read ? "mode=ro" : "mode=ro&immutable=1";
+  return guard([&] {
+    SQLite::Database db(fileUri(path, parameters), SQLite::OPEN_READONLY | SQLite::OPEN_URI);
+    db.setBusyTimeout(1000);
+    return read(db);
+  });
 }
 
 std::vector<std::string> unwritablePaths(const std::string& path) {
@@ -70,18 +80,19 @@ DatabaseFileReading readDatabaseFile(const std::string& path) {
   reading.exists = exists(path);
   if (!reading.exists) return reading;
   reading.unwritable = unwritablePaths(path);
-  const bool has_wal = exists(path + "-wal");
-  reading.wal_not_read = has_wal && !exists(path + "-shm");
-  const char* parameters = has_wal && !reading.wal_not_read ? "mode=ro" : "mode=ro&immutable=1";
-  auto read = guard([&] {
-    SQLite::Database db(fileUri(path, parameters), SQLite::OPEN_READONLY | SQLite::OPEN_URI);
-    db.setBusyTimeout(1000);
+  auto read = readWithoutCreating(path, reading.wal_not_read, [&](SQLite::Database& db) {
     reading.quick_check = db.execAndGet("PRAGMA quick_check").getString();
     reading.schema_version = readSchemaVersion(db);
     return true;
   });
   if (!read) reading.error = read.error().message;
   return reading;
+}
+
+Result<int> schemaVersionOfFile(const std::string& path) {
+  bool wal_not_read = false;
+  return readWithoutCreating(path, wal_not_read,
+                             [](SQLite::Database& db) { return readSchemaVersion(db); });
 }
 
 Result<std::uint64_t> freeBytes(const std::string& directory) {

@@ -39,6 +39,10 @@ struct DatabaseFileReading {
 // through the existing -wal and -shm. exists is false when there is no file.
 DatabaseFileReading readDatabaseFile(const std::string& path);
 
+// Only the schema version of the existing file at `path`, opened as readDatabaseFile
+// opens it (no quick_check: `outpost migrate --dry-run`).
+Result<int> schemaVersionOfFile(const std::string& path);
+
 // Free space for this user on the filesystem holding `directory` (statvfs f_bavail *
 // f_frsize).
 Result<std::uint64_t> freeBytes(const std::string& directory);

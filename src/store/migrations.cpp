@@ -17,17 +17,6 @@ constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)";
 
-// Reads only: a file without the table (new, or not outpost's) is at version 0.
-int readVersion(Connection& connection) {
-  auto has_table = connection.prepare(
-      "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
-  has_table->executeStep();
-  if (has_table->getColumn(0).getInt() == 0) return 0;
-  auto query = connection.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-  query->executeStep();
-  return query->getColumn(0).getInt();
-}
-
 std::vector<Migration> migrationsAfter(int version, const std::vector<Migration>& migrations) {
   std::vector<Migration> pending;
   for (const auto& migration : migrations) {
@@ -52,7 +41,7 @@ std::vector<int> applyAll(Connection& connection, const std::vector<Migration>& 
                           std::int64_t now_millis) {
   SQLite::Transaction transaction(connection.db(), SQLite::TransactionBehavior::IMMEDIATE);
   std::vector<int> applied;
-  const int version = readVersion(connection);
+  const int version = readSchemaVersion(connection.db());
   connection.db().exec(kCreateMigrationsTable);
   for (const auto& migration : migrationsAfter(version, migrations)) {
     connection.db().exec(migration.sql);
@@ -101,33 +90,37 @@ std::string backupPathFor(const std::string& database, int version) {
   return database + ".pre-v" + std::to_string(version) + ".bak";
 }
 
-Result<int> currentSchemaVersion(Connection& connection) {
-  return guard([&] { return readVersion(connection); });
+int readSchemaVersion(SQLite::Database& db) {
+  if (!db.tableExists("schema_migrations")) return 0;
+  return db.execAndGet("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").getInt();
 }
 
-Result<MigrationPlan> planMigrations(Connection& connection,
+Result<int> currentSchemaVersion(Connection& connection) {
+  return guard([&] { return readSchemaVersion(connection.db()); });
+}
+
+Result<MigrationPlan> planMigrations(int from_version, const std::string& database,
                                      const std::vector<Migration>& migrations) {
-  return guard([&]() -> Result<MigrationPlan> {
-    MigrationPlan plan;
-    plan.from_version = readVersion(connection);
-    const int latest = latestSchemaVersion(migrations);
-    if (plan.from_version > latest) {
-      return Error::invalidArgument("database schema version " + std::to_string(plan.from_version) +
-                                    " is newer than this outpost understands (" +
-                                    std::to_string(latest) + "); upgrade outpost");
-    }
-    plan.pending = migrationsAfter(plan.from_version, migrations);
-    const std::string path = connection.db().getFilename();
-    if (plan.from_version > 0 && !plan.pending.empty() && !path.empty()) {
-      plan.backup_path = backupPathFor(path, plan.from_version);
-    }
-    return plan;
-  });
+  const int latest = latestSchemaVersion(migrations);
+  if (from_version > latest) {
+    return Error::invalidArgument("database schema version " + std::to_string(from_version) +
+                                  " is newer than this outpost understands (" +
+                                  std::to_string(latest) + "); upgrade outpost");
+  }
+  MigrationPlan plan;
+  plan.from_version = from_version;
+  plan.pending = migrationsAfter(from_version, migrations);
+  if (from_version > 0 && !plan.pending.empty() && !database.empty()) {
+    plan.backup_path = backupPathFor(database, from_version);
+  }
+  return plan;
 }
 
 Result<MigrationReport> migrate(Connection& connection, const std::vector<Migration>& migrations,
                                 std::int64_t now_millis) {
-  auto plan = planMigrations(connection, migrations);
+  auto version = currentSchemaVersion(connection);
+  if (!version) return version.error();
+  auto plan = planMigrations(*version, connection.db().getFilename(), migrations);
   if (!plan) return plan.error();
   MigrationReport report;
   report.from_version = plan->from_version;

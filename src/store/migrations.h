@@ -43,11 +43,14 @@ struct MigrationPlan {
 Result<MigrationReport> migrate(Connection& connection, const std::vector<Migration>& migrations,
                                 std::int64_t now_millis);
 
-// migrate()'s plan for the file; reads only, so it works on a read-only connection.
-Result<MigrationPlan> planMigrations(Connection& connection,
+// migrate()'s plan for `database`, a file at `from_version`; kInvalidArgument when the
+// file is newer than `migrations` know.
+Result<MigrationPlan> planMigrations(int from_version, const std::string& database,
                                      const std::vector<Migration>& migrations);
 
-// The highest version recorded in the file, 0 for a new file. Reads only.
+// The highest version recorded in the file, 0 for a new file (or one that is not
+// outpost's). Reads only. Throws SQLite::Exception; currentSchemaVersion() does not.
+int readSchemaVersion(SQLite::Database& db);
 Result<int> currentSchemaVersion(Connection& connection);
 
 // <database>.pre-v<version>.bak

@@ -184,20 +184,26 @@ TEST(Migrations, ANewFileOrAnUpToDateOneIsNotBackedUp) {
   }
 }
 
-TEST(Migrations, ThePlanNamesWhatMigrateWouldDoAndChangesNothing) {
-  TempDir dir;
-  const std::string path = dir.file("old.db");
-  makeOldFileWithAnOrder(path, 5);
-  auto reader = openConnection({path, 2000, true, false, false});
-  ASSERT_TRUE(reader);
-  auto plan = planMigrations(**reader, embeddedMigrations());
+TEST(Migrations, ThePlanNamesWhatMigrateWouldDo) {
+  const std::string path = "/data/outpost.db";
+  auto plan = planMigrations(5, path, embeddedMigrations());
   ASSERT_TRUE(plan) << plan.error().message;
   EXPECT_EQ(plan->from_version, 5);
   ASSERT_EQ(plan->pending.size(), embeddedMigrations().size() - 5);
   EXPECT_EQ(plan->pending.front().version, 6);
   EXPECT_EQ(plan->backup_path, path + ".pre-v5.bak");
-  EXPECT_FALSE(std::filesystem::exists(path + ".pre-v5.bak"));
-  EXPECT_EQ(*currentSchemaVersion(**reader), 5);
+
+  auto fresh = planMigrations(0, path, embeddedMigrations());
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(fresh->pending.size(), embeddedMigrations().size());
+  EXPECT_EQ(fresh->backup_path, std::nullopt);  // nothing in the file to keep
+
+  const int latest = latestSchemaVersion(embeddedMigrations());
+  auto current = planMigrations(latest, path, embeddedMigrations());
+  ASSERT_TRUE(current);
+  EXPECT_TRUE(current->pending.empty());
+  EXPECT_EQ(current->backup_path, std::nullopt);
+  EXPECT_FALSE(planMigrations(latest + 1, path, embeddedMigrations()));
 }
 
 TEST(Store, AReadOnlyStoreReadsAndNeitherWritesNorCreatesNorMigrates) {
