@@ -8,6 +8,8 @@ export LC_NUMERIC=C  # awk and printf must write decimal points whatever the loc
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
+# shellcheck source=bench/node_lib.sh
+. "$here/node_lib.sh"
 build_dir=$root/build-bench
 # OUTPOST_BINARY: measure that binary instead of building one (an A/B of two commits).
 given_binary=${OUTPOST_BINARY:-}  # read now: the OUTPOST_* settings are cleared for the node
@@ -38,22 +40,10 @@ clk_tck=""
 fauxqs_pid="" relay_env=()
 created=0  # orders answered 201 by the current node
 
-say() { printf '%s\n' "$*"; }
-die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 fail() {
   failures+=("$*")
   [ -z "$conns" ] || invalid[$conns]=1
   printf '!!!!! FAILED: %s\n' "$*"
-}
-
-# wrk durations ("10s", "2m", "10") in whole seconds.
-seconds() {
-  case $1 in
-    *h) echo $((${1%h} * 3600)) ;;
-    *m) echo $((${1%m} * 60)) ;;
-    *s) echo "${1%s}" ;;
-    *) echo "$1" ;;
-  esac
 }
 
 check_settings() {
@@ -69,75 +59,14 @@ check_settings() {
   done
 }
 
-build() {
-  if [ -n "$given_binary" ]; then
-    [ -x "$binary" ] || die "OUTPOST_BINARY is not an executable: $binary"
-    say "measuring $binary (not built here)"
-    return
-  fi
-  mkdir -p "$build_dir"
-  local log=$build_dir/bench-build.log
-  say "building outpost (Release) in $build_dir"
-  if ! { cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DOUTPOST_TESTS=OFF &&
-    cmake --build "$build_dir" -j2 --target outpost; } >"$log" 2>&1; then
-    tail -n 40 "$log" >&2
-    die "the build failed (full log: $log)"
-  fi
-}
-
-# ---- /proc readings of the node ----
-
-# A zombie still has a /proc entry, so "exists" is not enough.
-alive() {
-  local state
-  state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
-  [ -n "$state" ] && [ "$state" != Z ]
-}
-
-# utime + stime in clock ticks; the command name may hold spaces, so cut after its ')'.
-cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
-
-peak_rss_mib() { awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
-
-# ---- the node ----
-
-listen_address() {
-  grep '"outpost is taking orders"' "$1" | grep -o '"listen":"[^"]*"' | cut -d'"' -f4 || true
-}
-
-# A loopback port nothing answers on.
-free_port() {
-  local port
-  for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$port"
-      return
-    fi
-  done
-  die "no free loopback port found"
-}
-
-# fauxqs (installed by scripts/install-deps.sh --with-test-peers) with a topic, a queue
-# subscribed to it and a direct queue; the node is pointed at the topic and the direct queue.
+# fauxqs with a topic, a queue subscribed to it and a direct queue; the node is pointed
+# at the topic and the direct queue.
 start_fauxqs() {
-  local dir port deadline
+  local dir port
   dir=$(mktemp -d "${TMPDIR:-/tmp}/outpost-bench-fauxqs.XXXXXX")
   temp_dirs+=("$dir")
   port=$(free_port)
-  cat >"$dir/init.json" <<'JSON'
-{"queues": [{"name": "direct"}, {"name": "from-topic"}], "topics": [{"name": "events"}],
- "subscriptions": [{"topic": "events", "queue": "from-topic"}]}
-JSON
-  FAUXQS_PORT=$port FAUXQS_LOGGER=false FAUXQS_INIT="$dir/init.json" \
-    "$root/node_modules/.bin/node" "$root/tests/support/fauxqs_loopback.mjs" >"$dir/fauxqs.log" 2>&1 &
-  fauxqs_pid=$!
-  deadline=$((SECONDS + 20))
-  until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do
-    alive "$fauxqs_pid" || { cat "$dir/fauxqs.log" >&2; die "fauxqs exited during start-up"; }
-    [ "$SECONDS" -lt "$deadline" ] || die "fauxqs did not answer on port $port within 20 s"
-    sleep 0.1
-  done
+  launch_fauxqs "$port" "$dir"
   relay_env=(OUTPOST_EVENTS_ENDPOINT_URL="http://127.0.0.1:$port"
     OUTPOST_EVENTS_SNS_TOPIC_ARN=arn:aws:sns:us-east-1:000000000000:events
     OUTPOST_EVENTS_SQS_QUEUE_URL="http://127.0.0.1:$port/000000000000/direct")
@@ -159,37 +88,17 @@ report_outbox() {  # $1 label
 start_node() {
   node_dir=$(mktemp -d "${TMPDIR:-/tmp}/outpost-bench.XXXXXX")
   temp_dirs+=("$node_dir")
-  : >"$node_dir/node.log"
-  env "${relay_env[@]}" OUTPOST_LISTEN=127.0.0.1:0 OUTPOST_DATABASE="$node_dir/outpost.db" \
-    OUTPOST_NODE_ID=bench "$binary" serve >/dev/null 2>"$node_dir/node.log" &
-  node_pid=$!
-  local deadline=$((SECONDS + 15)) listen=""
-  until listen=$(listen_address "$node_dir/node.log") && [ -n "$listen" ]; do
-    if ! alive "$node_pid"; then
-      cat "$node_dir/node.log" >&2
-      die "the node exited during start-up"
-    fi
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      cat "$node_dir/node.log" >&2
-      die "the node did not log its listen address within 15 s"
-    fi
-    sleep 0.1
-  done
-  node_url=http://$listen
-  local livez
-  livez=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$node_url/livez") || true
-  [ "$livez" = 200 ] || die "GET $node_url/livez answered '$livez', not 200"
+  launch_node "$node_dir" "${relay_env[@]}" OUTPOST_DATABASE="$node_dir/outpost.db" OUTPOST_NODE_ID=bench
+  node_pid=$launched_pid
+  node_url=$launched_url
 }
 
-# Sets node_status to the node's exit status. SIGKILL after 10 s so the script always ends.
+# Sets node_status to the node's exit status.
 stop_node() {
-  local pid=$node_pid deadline=$((SECONDS + 10))
+  local pid=$node_pid
   node_pid=""
-  node_status=0
-  kill -TERM "$pid" 2>/dev/null || true
-  while alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
-  if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
-  wait "$pid" 2>/dev/null || node_status=$?
+  stop_gracefully "$pid"
+  node_status=$stopped_status
 }
 
 require_node_alive() {
@@ -229,17 +138,8 @@ stop_probe() {
 
 # ---- wrk ----
 
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
-
-# Sets wrk_line to the line post_order.lua's done() prints.
 run_wrk() {  # $1 connections, $2 duration
-  local out=$node_dir/wrk.out threads=$((THREADS < $1 ? THREADS : $1))
-  if ! timeout "$(($(seconds "$2") + 30))" wrk -t"$threads" -c"$1" -d"$2" --latency \
-    -s "$here/post_order.lua" "$node_url/v1/orders" >"$out" 2>&1; then
-    cat "$out" >&2
-    die "wrk failed"
-  fi
-  wrk_line=$(grep '^BENCH ' "$out") || { cat "$out" >&2; die "wrk printed no BENCH line"; }
+  wrk_orders "$node_url" "$1" "$2" "$node_dir/wrk.out"
 }
 
 # A benchmark of failures is worthless: every non-2xx answer and socket error is a failure.
@@ -330,14 +230,6 @@ bench_connections() {  # $1 connections
 
 # ---- summary ----
 
-median() {
-  printf '%s\n' "$@" | awk '$1 != "-" { v[++n] = $1 } END {
-    if (n == 0) { print "-"; exit }
-    # awk has no sort; runs are few, so insertion sort.
-    for (i = 2; i <= n; i++) { x = v[i]; for (j = i - 1; j > 0 && v[j] > x; j--) v[j + 1] = v[j]; v[j + 1] = x }
-    print (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }'
-}
-
 fmt() {  # $1 decimals, $2 value or "-"
   if [ "$2" = - ]; then printf -- -; else printf '%.*f' "$1" "$2"; fi
 }
@@ -395,7 +287,7 @@ main() {
   else
     bash "$root/scripts/install-deps.sh" --with-bench
   fi
-  build
+  build_outpost
   # An OUTPOST_* variable left in the caller's environment would change the node under
   # test (or stop it: unknown keys are refused), so the benchmark runs on defaults only.
   unset "${!OUTPOST_@}"

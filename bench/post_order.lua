@@ -6,6 +6,16 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"customerId":"bench","items":[{"productId":"sku-1","quantity":1,"unitPriceCents":250}]}'
 
+-- WRK_PACE_MS: each connection waits this long after an answer before its next request
+-- (a paced load, as a shop's tills make, instead of as many orders as the node takes).
+-- wrk starts its latency clock when a request is sent, so the wait is not counted.
+local pace_ms = tonumber(os.getenv("WRK_PACE_MS") or "")
+if pace_ms and pace_ms > 0 then
+  function delay()
+    return pace_ms
+  end
+end
+
 function done(summary, latency, requests)
   local e = summary.errors
   -- wrk counts any status >= 400 in errors.status (its "Non-2xx or 3xx responses").
