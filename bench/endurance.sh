@@ -87,8 +87,9 @@ check_wrk() {  # $1 label
   local non2xx socket_errors
   non2xx=$(field non2xx "$wrk_line")
   socket_errors=$(field socket_errors "$wrk_line")
-  [ "$non2xx" -eq 0 ] && [ "$socket_errors" -eq 0 ] ||
+  if [ "$non2xx" -ne 0 ] || [ "$socket_errors" -ne 0 ]; then
     fail "$1: $non2xx non-2xx answers, $socket_errors socket errors"
+  fi
 }
 
 # ---- the nodes ----

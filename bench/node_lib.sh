@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154,SC2034  # set by the caller; results read by it
 # Sourced by the bench scripts that drive a Release node over HTTP (orders.sh,
 # endurance.sh): messages, /proc readings of a process, loopback ports, starting and
 # stopping a node or fauxqs, wrk's BENCH line and medians. The caller sets `root` (the
