@@ -97,6 +97,11 @@ struct Config {
     int outbox_backlog = 100;
     int manual_review_backlog = 50;
     std::optional<std::string> webhook_url;
+    // OUTBOX_STALE: the oldest PENDING event is older than this (SPEC §11).
+    std::int64_t outbox_max_age_ms = 900000;
+    // The dead-man switch (SPEC §11): a POST every interval while the node runs.
+    std::optional<std::string> heartbeat_url;
+    std::int64_t heartbeat_interval_ms = 60000;
   } alerts;
 
   // Keyed by breaker name: delivery-service, product-service, database, events.

@@ -3,6 +3,20 @@
 #include <vector>
 
 namespace outpost::alerts {
+namespace {
+
+bool eventsConfigured(const observability::ReliabilityFigures& figures) {
+  auto events = figures.services.find("events");
+  return events != figures.services.end() && events->second == "configured";
+}
+
+// Whole seconds stay integers in the details; a test's sub-second threshold does not.
+nlohmann::json seconds(std::int64_t ms) {
+  if (ms % 1000 == 0) return ms / 1000;
+  return static_cast<double>(ms) / 1000.0;
+}
+
+}  // namespace
 
 std::map<std::string, Condition> evaluate(const observability::ReliabilityFigures& figures,
                                           const Thresholds& thresholds) {
@@ -20,6 +34,11 @@ std::map<std::string, Condition> evaluate(const observability::ReliabilityFigure
       {kManualReviewBacklog,
        {reviews > thresholds.manual_review_backlog,
         {{"queueLength", reviews}, {"threshold", thresholds.manual_review_backlog}}}},
+      {kOutboxStale,
+       {eventsConfigured(figures) &&
+            figures.outbox_oldest_pending_age_ms > thresholds.outbox_max_age_ms,
+        {{"oldestAgeSeconds", figures.outbox_oldest_pending_age_seconds},
+         {"thresholdSeconds", seconds(thresholds.outbox_max_age_ms)}}}},
   };
 }
 

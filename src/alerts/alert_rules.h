@@ -13,10 +13,12 @@ namespace outpost::alerts {
 inline constexpr const char* kCircuitBreakerOpen = "CIRCUIT_BREAKER_OPEN";
 inline constexpr const char* kOutboxBacklog = "OUTBOX_BACKLOG";
 inline constexpr const char* kManualReviewBacklog = "MANUAL_REVIEW_BACKLOG";
+inline constexpr const char* kOutboxStale = "OUTBOX_STALE";
 
 struct Thresholds {
   std::int64_t outbox_backlog = 100;        // alerts.outbox_backlog
   std::int64_t manual_review_backlog = 50;  // alerts.manual_review_backlog
+  std::int64_t outbox_max_age_ms = 900000;  // alerts.outbox_max_age_ms
 };
 
 struct Condition {
@@ -27,7 +29,9 @@ struct Condition {
 // Every alert by name. CIRCUIT_BREAKER_OPEN holds while any breaker is not CLOSED:
 // HALF_OPEN is a breaker still testing its service, so an outage that the breaker probes
 // every reset_timeout_ms stays one alert. The backlogs hold when the count is strictly
-// greater than the threshold.
+// greater than the threshold. OUTBOX_STALE holds while the oldest PENDING event is older
+// than outbox_max_age_ms and an events destination is configured: offline mode keeps
+// events on purpose, so their age there is no alarm.
 std::map<std::string, Condition> evaluate(const observability::ReliabilityFigures& figures,
                                           const Thresholds& thresholds);
 

@@ -12,6 +12,7 @@
 
 #include "alerts/alert_checker.h"
 #include "alerts/alert_webhook.h"
+#include "alerts/heartbeat.h"
 #include "clients/delivery_client.h"
 #include "clients/event_destinations.h"
 #include "clients/http_client.h"
@@ -46,6 +47,7 @@ constexpr const char* kReconciliationJob = "reconciliation";
 constexpr const char* kAlertsJob = "alerts";
 constexpr const char* kAlertWebhookJob = "alert-webhook";
 constexpr const char* kWatchdogJob = "systemd-watchdog";
+constexpr const char* kHeartbeatJob = "heartbeat";
 
 bool eventsConfigured(const Config& config) {
   return config.events.sns_topic_arn || config.events.sqs_queue_url;
@@ -162,6 +164,7 @@ struct Node::Parts {
   std::optional<alerts::AlertWebhook> alert_webhook;
   std::optional<ServiceWatchdog> watchdog;
   http::HttpServer server;
+  std::optional<alerts::Heartbeat> heartbeat;
 };
 
 Node::Parts::Parts(const Config& config, Node& node, std::unique_ptr<store::Store> opened_store)
@@ -192,7 +195,8 @@ Node::Parts::Parts(const Config& config, Node& node, std::unique_ptr<store::Stor
       destinations(makeEventDestinations(config, http,
                                          [this] { return this->node.runner_.stopRequested(); })),
       alert_checker({context,
-                     {config.alerts.outbox_backlog, config.alerts.manual_review_backlog},
+                     {config.alerts.outbox_backlog, config.alerts.manual_review_backlog,
+                      config.alerts.outbox_max_age_ms},
                      config.alerts.check_interval_ms,
                      config.alerts.webhook_url.has_value(),
                      [this] { return figures(); },
@@ -226,6 +230,14 @@ Node::Parts::Parts(const Config& config, Node& node, std::unique_ptr<store::Stor
   if (config.alerts.webhook_url) {
     alert_webhook.emplace(
         alerts::AlertWebhookDependencies{context, http, *config.alerts.webhook_url});
+  }
+  if (config.alerts.heartbeat_url) {
+    heartbeat.emplace(alerts::HeartbeatDependencies{context, http, *config.alerts.heartbeat_url,
+                                                    config.alerts.heartbeat_interval_ms, [this] {
+                                                      auto now = figures();
+                                                      now.alerts = alert_checker.active();
+                                                      return now;
+                                                    }});
   }
   wireOrders();
   reactToBreakers();
@@ -297,6 +309,7 @@ void Node::Parts::addJobs() {
   if (relay) runner.add(kRelayJob, *relay);
   runner.add(kAlertsJob, alert_checker);
   if (alert_webhook) runner.add(kAlertWebhookJob, *alert_webhook);
+  if (heartbeat) runner.add(kHeartbeatJob, *heartbeat);
   if (node.watchdog_interval_) {
     watchdog.emplace(
         *node.watchdog_interval_,
@@ -377,6 +390,7 @@ observability::ReliabilityFigures Node::Parts::figures() {
       inputs.stored ? inputs.stored->last_reconciliation_status : std::nullopt;
   inputs.reconciliation_status =
       reconciler ? reconciler->lastStatus(stored_status) : observability::kHealthy;
+  inputs.now_ms = node.clock_.wallMillis();
   return observability::assembleFigures(config, inputs);
 }
 

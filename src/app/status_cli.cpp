@@ -6,6 +6,7 @@
 
 #include "alerts/alert_store.h"
 #include "observability/reliability.h"
+#include "outpost/clock.h"
 #include "store/connection.h"
 #include "store/errors.h"
 #include "store/migrations.h"
@@ -43,9 +44,10 @@ Result<FileSnapshot> readFile(const store::ConnectionOptions& connection_options
 observability::ReliabilityFigures figuresFrom(const Config& config,
                                               const Result<FileSnapshot>& file) {
   if (!file) return observability::assembleFigures(config, {file.error(), {}, std::nullopt, {}});
+  const std::int64_t now_ms = SystemClock().wallMillis();  // the backlog's age is as of now
   std::vector<nlohmann::json> alerts;
   for (const auto& alert : file->alerts) alerts.push_back(alerts::alertJson(alert));
-  return observability::assembleFigures(config, {file->figures, {}, std::nullopt, alerts});
+  return observability::assembleFigures(config, {file->figures, {}, std::nullopt, alerts, now_ms});
 }
 
 void printText(const Config& config, const observability::ReliabilityFigures& figures,
@@ -64,6 +66,8 @@ void printText(const Config& config, const observability::ReliabilityFigures& fi
   std::printf("manual review queue:        %lld\n",
               static_cast<long long>(figures.stored.manual_review_queue_length));
   std::printf("reconciliation (last run):  %s\n", figures.reconciliation_status.c_str());
+  std::printf("oldest pending event:       %lld s\n",
+              static_cast<long long>(figures.outbox_oldest_pending_age_seconds));
   std::printf("alerts:%s\n", figures.alerts.empty() ? "                     none" : "");
   for (const auto& alert : figures.alerts) {
     std::printf("  %s since %s  %s\n", alert.value("alert", "").c_str(),

@@ -20,6 +20,9 @@ the node's last check (with their details as raised). --json prints the same obj
 GET /health. Reads only; works whether or not the node is running. Exit status: 0
 HEALTHY or DEGRADED, 1 when the file cannot be read (UNAVAILABLE) or is not migrated
 yet, 2 bad usage.
+
+Also: how long the oldest pending event has waited (whole seconds since its commit, by
+this machine's clock; 0 when none waits).
 )";
 
 int runStatusCommand(const Config& config, const std::vector<std::string>& positional,

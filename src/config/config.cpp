@@ -40,6 +40,8 @@ constexpr std::int64_t kMaxBacklog = 10'000'000;
 constexpr std::int64_t kMaxBatchSize = 10;  // the SNS/SQS batch limit
 constexpr std::int64_t kMaxPort = 65'535;
 constexpr std::int64_t kMaxDiskBytes = 1LL << 50;  // a pebibyte
+// A beat's timeout is half its interval: below this it could not hold a TCP connect.
+constexpr std::int64_t kMinHeartbeatIntervalMs = 100;
 constexpr std::size_t kMaxShownChars = 80;
 
 constexpr std::string_view kEnvPrefix = "OUTPOST_";
@@ -209,6 +211,13 @@ void addJobKeys(std::vector<KeySpec>& keys) {
                          {0, kMaxBacklog}));
   keys.push_back(
       makeKey("alerts.webhook_url", Kind::kUrl, [](Config& c) { return &c.alerts.webhook_url; }));
+  keys.push_back(makeKey("alerts.outbox_max_age_ms", Kind::kInteger,
+                         [](Config& c) { return &c.alerts.outbox_max_age_ms; }, {1, kMaxAgeMs}));
+  keys.push_back(makeKey("alerts.heartbeat_url", Kind::kUrl,
+                         [](Config& c) { return &c.alerts.heartbeat_url; }));
+  keys.push_back(makeKey("alerts.heartbeat_interval_ms", Kind::kInteger,
+                         [](Config& c) { return &c.alerts.heartbeat_interval_ms; },
+                         {kMinHeartbeatIntervalMs, kMaxIntervalMs}));
 }
 
 // Every key, once, in --help order; the file, the environment and configKeyNames() all read it.

@@ -19,6 +19,7 @@ constexpr const char* kBreakerTransitions = "outpost_circuit_breaker_transitions
 constexpr const char* kJobRuns = "outpost_job_runs_total";
 constexpr const char* kHttpRequests = "outpost_http_requests_total";
 constexpr const char* kHttpDuration = "outpost_http_request_duration_seconds";
+constexpr const char* kHeartbeats = "outpost_heartbeats_total";
 
 struct Counter {
   const char* name;
@@ -35,6 +36,7 @@ constexpr std::array kCounters = {
     Counter{kBreakerTransitions, "Circuit breaker state changes, by breaker and state."},
     Counter{kJobRuns, "Background job passes, by job and outcome (ok, error)."},
     Counter{kHttpRequests, "HTTP requests answered, by method, route and status."},
+    Counter{kHeartbeats, "Heartbeats to alerts.heartbeat_url, by outcome (ok, failed, timeout)."},
 };
 
 std::string escapeLabelValue(const std::string& value) {
@@ -132,6 +134,10 @@ void writeGauges(Exposition& out, const ReliabilityFigures& reliability) {
     }
     out.family("outpost_review_queue_items", "gauge", "Open manual review items.");
     out.sample("outpost_review_queue_items", reliability.stored.manual_review_queue_length);
+    out.family("outpost_outbox_oldest_pending_age_seconds", "gauge",
+               "Seconds since the oldest PENDING event was committed; 0 when none is.");
+    out.sample("outpost_outbox_oldest_pending_age_seconds",
+               reliability.outbox_oldest_pending_age_seconds);
   }
   out.family("outpost_reconciliation_status", "gauge",
              "1 for the outcome of the last reconciliation run, 0 for the others.");
@@ -170,6 +176,8 @@ void Metrics::breakerTransition(const std::string& breaker, const std::string& t
 void Metrics::jobRun(const std::string& job, bool succeeded) {
   add(kJobRuns, {{"job", job}, {"outcome", succeeded ? "ok" : "error"}}, 1);
 }
+
+void Metrics::heartbeat(const std::string& outcome) { add(kHeartbeats, {{"outcome", outcome}}, 1); }
 
 void Metrics::httpRequest(const std::string& method, const std::string& route, int status,
                           double seconds) {

@@ -33,6 +33,9 @@ class Metrics {
   // One pass of a background job; `succeeded` is false when the pass threw.
   void jobRun(const std::string& job, bool succeeded);
   void httpRequest(const std::string& method, const std::string& route, int status, double seconds);
+  // One heartbeat to alerts.heartbeat_url; `outcome` is one of a small fixed set
+  // (alerts/heartbeat.h), so the label stays bounded.
+  void heartbeat(const std::string& outcome);
 
   // The whole exposition, every family with HELP and TYPE lines.
   std::string render(const ReliabilityFigures& now) const;

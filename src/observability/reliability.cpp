@@ -1,5 +1,7 @@
 #include "observability/reliability.h"
 
+#include <algorithm>
+
 namespace outpost::observability {
 namespace {
 
@@ -11,6 +13,15 @@ std::map<std::string, std::int64_t> keptCounts(store::Connection& connection) {
   while (query->executeStep())
     counts[query->getColumn(0).getString()] = query->getColumn(1).getInt64();
   return counts;
+}
+
+// The oldest PENDING event is the lowest seq among them: outbox_by_status (status, seq)
+// finds it in one index step however long the backlog (a unit test checks the plan).
+std::optional<std::int64_t> oldestPendingCreatedAt(store::Connection& connection) {
+  auto query = connection.prepare(
+      "SELECT created_at FROM outbox_events WHERE status = 'PENDING' ORDER BY seq LIMIT 1");
+  if (!query->executeStep()) return std::nullopt;
+  return query->getColumn(0).getInt64();
 }
 
 }  // namespace
@@ -32,6 +43,7 @@ StoredFigures readStoredFigures(store::Connection& connection) {
     figures.stored_breaker_states[breakers->getColumn(0).getString()] =
         breakers->getColumn(1).getString();
   }
+  figures.oldest_pending_created_at = oldestPendingCreatedAt(connection);
   return figures;
 }
 
@@ -53,6 +65,12 @@ ReliabilityFigures assembleFigures(const Config& config, const FigureInputs& inp
       figures.stored.last_reconciliation_status.value_or(kHealthy));
   figures.services = configuredServices(config);
   figures.alerts = inputs.alerts;
+  if (figures.stored.oldest_pending_created_at) {
+    // A clock stepped back since the commit reads as no age, never a negative one.
+    figures.outbox_oldest_pending_age_ms =
+        std::max<std::int64_t>(0, inputs.now_ms - *figures.stored.oldest_pending_created_at);
+    figures.outbox_oldest_pending_age_seconds = figures.outbox_oldest_pending_age_ms / 1000;
+  }
   return figures;
 }
 
@@ -80,7 +98,8 @@ nlohmann::json healthJson(const ReliabilityFigures& figures) {
           {"failedEventCount", figures.stored.failed_event_count},
           {"manualReviewQueueLength", figures.stored.manual_review_queue_length},
           {"alerts", figures.alerts},
-          {"services", figures.services}};
+          {"services", figures.services},
+          {"outboxOldestPendingAgeSeconds", figures.outbox_oldest_pending_age_seconds}};
 }
 
 }  // namespace outpost::observability

@@ -29,6 +29,8 @@ struct StoredFigures {
   std::int64_t outbox_events_sent = 0;  // SENT events still kept (events.retention_ms)
   std::optional<std::string> last_reconciliation_status;     // none before the first run
   std::map<std::string, std::string> stored_breaker_states;  // breaker_state, by name
+  // created_at (wall ms) of the oldest PENDING event, the lowest seq; none when none is.
+  std::optional<std::int64_t> oldest_pending_created_at;
 };
 
 // Throws SQLite::Exception; run it through Store::read or store::guard.
@@ -42,6 +44,9 @@ struct ReliabilityFigures {
   std::string reconciliation_status = kHealthy;
   std::map<std::string, std::string> services;  // name -> "configured" / "not configured"
   std::vector<nlohmann::json> alerts;           // the active alerts
+  // Since the oldest PENDING event was committed (SPEC §11); 0 when none is.
+  std::int64_t outbox_oldest_pending_age_ms = 0;
+  std::int64_t outbox_oldest_pending_age_seconds = 0;  // whole seconds of the above
 };
 
 // What the figures are made of, wherever they are gathered: the running node's /health,
@@ -55,6 +60,9 @@ struct FigureInputs {
   // HEALTHY.
   std::optional<std::string> reconciliation_status;
   std::vector<nlohmann::json> alerts;
+  // The wall time of asking (ms since the epoch), from the caller's clock: ages are
+  // measured from it.
+  std::int64_t now_ms = 0;
 };
 
 // The one assembly of the figures, for every configured breaker and service.
@@ -68,7 +76,8 @@ std::map<std::string, std::string> configuredServices(const Config& config);
 std::string overallStatus(const ReliabilityFigures& figures);
 
 // {"status", "circuitBreakerStates", "outboxEventsPending", "reconciliationJobsStatus",
-//  "failedEventCount", "manualReviewQueueLength", "alerts", "services"}.
+//  "failedEventCount", "manualReviewQueueLength", "alerts", "services",
+//  "outboxOldestPendingAgeSeconds"}.
 nlohmann::json healthJson(const ReliabilityFigures& figures);
 
 }  // namespace outpost::observability
