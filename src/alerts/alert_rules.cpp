@@ -1,5 +1,6 @@
 #include "alerts/alert_rules.h"
 
+#include <cstdlib>
 #include <vector>
 
 namespace outpost::alerts {
@@ -20,6 +21,8 @@ std::map<std::string, Condition> evaluate(const observability::ReliabilityFigure
       {kManualReviewBacklog,
        {reviews > thresholds.manual_review_backlog,
         {{"queueLength", reviews}, {"threshold", thresholds.manual_review_backlog}}}},
+      {kClockSkew,
+       {std::abs(figures.clock_skew_ms) > kClockSkewLimitMs, {{"skewMs", figures.clock_skew_ms}}}},
   };
 }
 

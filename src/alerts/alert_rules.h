@@ -13,6 +13,9 @@ namespace outpost::alerts {
 inline constexpr const char* kCircuitBreakerOpen = "CIRCUIT_BREAKER_OPEN";
 inline constexpr const char* kOutboxBacklog = "OUTBOX_BACKLOG";
 inline constexpr const char* kManualReviewBacklog = "MANUAL_REVIEW_BACKLOG";
+inline constexpr const char* kClockSkew = "CLOCK_SKEW";
+// AWS refuses a signature more than 5 minutes off its clock (SPEC §11).
+inline constexpr std::int64_t kClockSkewLimitMs = 5 * 60 * 1000;
 
 struct Thresholds {
   std::int64_t outbox_backlog = 100;        // alerts.outbox_backlog
@@ -27,7 +30,8 @@ struct Condition {
 // Every alert by name. CIRCUIT_BREAKER_OPEN holds while any breaker is not CLOSED:
 // HALF_OPEN is a breaker still testing its service, so an outage that the breaker probes
 // every reset_timeout_ms stays one alert. The backlogs hold when the count is strictly
-// greater than the threshold.
+// greater than the threshold. CLOCK_SKEW holds while the AWS clock offset the node signs
+// with is over kClockSkewLimitMs either way.
 std::map<std::string, Condition> evaluate(const observability::ReliabilityFigures& figures,
                                           const Thresholds& thresholds);
 

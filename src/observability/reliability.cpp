@@ -53,6 +53,7 @@ ReliabilityFigures assembleFigures(const Config& config, const FigureInputs& inp
       figures.stored.last_reconciliation_status.value_or(kHealthy));
   figures.services = configuredServices(config);
   figures.alerts = inputs.alerts;
+  figures.clock_skew_ms = inputs.clock_skew_ms;
   return figures;
 }
 
@@ -80,7 +81,8 @@ nlohmann::json healthJson(const ReliabilityFigures& figures) {
           {"failedEventCount", figures.stored.failed_event_count},
           {"manualReviewQueueLength", figures.stored.manual_review_queue_length},
           {"alerts", figures.alerts},
-          {"services", figures.services}};
+          {"services", figures.services},
+          {"clockSkewMs", figures.clock_skew_ms}};
 }
 
 }  // namespace outpost::observability

@@ -42,6 +42,7 @@ struct ReliabilityFigures {
   std::string reconciliation_status = kHealthy;
   std::map<std::string, std::string> services;  // name -> "configured" / "not configured"
   std::vector<nlohmann::json> alerts;           // the active alerts
+  std::int64_t clock_skew_ms = 0;  // the AWS clock offset the node signs with (SPEC §11)
 };
 
 // What the figures are made of, wherever they are gathered: the running node's /health,
@@ -55,6 +56,8 @@ struct FigureInputs {
   // HEALTHY.
   std::optional<std::string> reconciliation_status;
   std::vector<nlohmann::json> alerts;
+  // The running node's AWS clock offset (clients::ServiceClock); 0 when none or not running.
+  std::int64_t clock_skew_ms = 0;
 };
 
 // The one assembly of the figures, for every configured breaker and service.
@@ -68,7 +71,7 @@ std::map<std::string, std::string> configuredServices(const Config& config);
 std::string overallStatus(const ReliabilityFigures& figures);
 
 // {"status", "circuitBreakerStates", "outboxEventsPending", "reconciliationJobsStatus",
-//  "failedEventCount", "manualReviewQueueLength", "alerts", "services"}.
+//  "failedEventCount", "manualReviewQueueLength", "alerts", "services", "clockSkewMs"}.
 nlohmann::json healthJson(const ReliabilityFigures& figures);
 
 }  // namespace outpost::observability
