@@ -1,5 +1,6 @@
 #include "alerts/alert_rules.h"
 
+#include <cstdlib>
 #include <vector>
 
 namespace outpost::alerts {
@@ -39,6 +40,8 @@ std::map<std::string, Condition> evaluate(const observability::ReliabilityFigure
             figures.outbox_oldest_pending_age_ms > thresholds.outbox_max_age_ms,
         {{"oldestAgeSeconds", figures.outbox_oldest_pending_age_seconds},
          {"thresholdSeconds", seconds(thresholds.outbox_max_age_ms)}}}},
+      {kClockSkew,
+       {std::abs(figures.clock_skew_ms) > kClockSkewLimitMs, {{"skewMs", figures.clock_skew_ms}}}},
   };
 }
 

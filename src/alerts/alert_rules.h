@@ -14,6 +14,9 @@ inline constexpr const char* kCircuitBreakerOpen = "CIRCUIT_BREAKER_OPEN";
 inline constexpr const char* kOutboxBacklog = "OUTBOX_BACKLOG";
 inline constexpr const char* kManualReviewBacklog = "MANUAL_REVIEW_BACKLOG";
 inline constexpr const char* kOutboxStale = "OUTBOX_STALE";
+inline constexpr const char* kClockSkew = "CLOCK_SKEW";
+// AWS refuses a signature more than 5 minutes off its clock (SPEC §11).
+inline constexpr std::int64_t kClockSkewLimitMs = 5 * 60 * 1000;
 
 struct Thresholds {
   std::int64_t outbox_backlog = 100;        // alerts.outbox_backlog
@@ -31,7 +34,8 @@ struct Condition {
 // every reset_timeout_ms stays one alert. The backlogs hold when the count is strictly
 // greater than the threshold. OUTBOX_STALE holds while the oldest PENDING event is older
 // than outbox_max_age_ms and an events destination is configured: offline mode keeps
-// events on purpose, so their age there is no alarm.
+// events on purpose, so their age there is no alarm. CLOCK_SKEW holds while the AWS clock offset
+// the node signs with is over kClockSkewLimitMs either way.
 std::map<std::string, Condition> evaluate(const observability::ReliabilityFigures& figures,
                                           const Thresholds& thresholds);
 

@@ -97,10 +97,12 @@ using Destinations = std::vector<std::unique_ptr<clients::EventDestination>>;
 
 // The configured SNS topic and/or SQS queue; none: events wait in the outbox.
 Destinations makeEventDestinations(const Config& config, clients::HttpClient& http,
-                                   std::function<bool()> stopping) {
-  const clients::AwsTarget target{config.events.region, config.events.endpoint_url,
-                                  config.events.credentials,
-                                  config.breakers.at("events").timeout_ms, std::move(stopping)};
+                                   std::function<bool()> stopping,
+                                   clients::ServiceClock& service_clock) {
+  const clients::AwsTarget target{
+      config.events.region,      config.events.endpoint_url,
+      config.events.credentials, config.breakers.at("events").timeout_ms,
+      std::move(stopping),       &service_clock};
   Destinations destinations;
   if (config.events.sns_topic_arn) {
     destinations.push_back(
@@ -146,6 +148,7 @@ struct Node::Parts {
   Breakers breakers;
   node::Context context;
   clients::CurlHttpClient http;
+  clients::ServiceClock service_clock;  // the one AWS clock offset of SNS and SQS
   std::optional<clients::DeliveryClient> delivery_client;
   std::optional<clients::ProductClient> product_client;
   saga::OrderCalls order_calls;  // one delivery call per order at a time
@@ -173,6 +176,11 @@ Node::Parts::Parts(const Config& config, Node& node, std::unique_ptr<store::Stor
       store(std::move(opened_store)),
       breakers(makeBreakers(config, node.clock_, *store)),
       context{*store, node.clock_, node.random_, node.log_, node.metrics_, config.node_id},
+      service_clock(node.clock_,
+                    [&log = node.log_](std::int64_t old_ms, std::int64_t new_ms) {
+                      log.warn("signing AWS requests with the services' clock",
+                               {{"clockSkewMs", new_ms}, {"previousClockSkewMs", old_ms}});
+                    }),
       delivery_client(config.delivery_service.url ? std::make_optional<clients::DeliveryClient>(
                                                         http, *config.delivery_service.url,
                                                         config.delivery_service.timeout_ms)
@@ -192,8 +200,8 @@ Node::Parts::Parts(const Config& config, Node& node, std::unique_ptr<store::Stor
       orders(context),
       outbox_admin(*store, node.clock_),
       retention(context, config.events.retention_ms),
-      destinations(makeEventDestinations(config, http,
-                                         [this] { return this->node.runner_.stopRequested(); })),
+      destinations(makeEventDestinations(
+          config, http, [this] { return this->node.runner_.stopRequested(); }, service_clock)),
       alert_checker({context,
                      {config.alerts.outbox_backlog, config.alerts.manual_review_backlog,
                       config.alerts.outbox_max_age_ms},
@@ -391,6 +399,7 @@ observability::ReliabilityFigures Node::Parts::figures() {
   inputs.reconciliation_status =
       reconciler ? reconciler->lastStatus(stored_status) : observability::kHealthy;
   inputs.now_ms = node.clock_.wallMillis();
+  inputs.clock_skew_ms = service_clock.offsetMillis();
   return observability::assembleFigures(config, inputs);
 }
 

@@ -2,11 +2,14 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 #include <utility>
 
+#include "clients/aws_sigv4.h"
 #include "clients/aws_xml.h"
 #include "common/json_parse.h"
 
@@ -53,6 +56,12 @@ constexpr std::array<std::string_view, 31> kRetriableCodes = {
     "InvalidSignatureException",
     "MissingAuthenticationToken",
 };
+
+bool containsIgnoringCase(std::string_view text, std::string_view part) {
+  const auto lower = [](char c) { return std::tolower(static_cast<unsigned char>(c)); };
+  return std::search(text.begin(), text.end(), part.begin(), part.end(),
+                     [&](char a, char b) { return lower(a) == lower(b); }) != text.end();
+}
 
 bool endsWith(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
@@ -286,6 +295,15 @@ CallClass classifyAwsError(int http_status, std::string_view error_code) {
   return classifyStatus(http_status);
 }
 
+bool isClockError(std::string_view error_code, std::string_view message) {
+  if (error_code == "RequestTimeTooSkewed" || error_code == "RequestExpired") return true;
+  if (error_code != "InvalidSignatureException" && error_code != "SignatureDoesNotMatch") {
+    return false;
+  }
+  return containsIgnoringCase(message, "signature expired") ||
+         containsIgnoringCase(message, "signature not yet current");
+}
+
 AwsDestination::AwsDestination(HttpClient& http, AwsTarget target, std::string address)
     : http_(http),
       target_(std::move(target)),
@@ -304,6 +322,24 @@ HttpRequest AwsDestination::newRequest(const std::string& service) const {
                    target_.credentials->secret_access_key, target_.credentials->session_token};
   }
   return request;
+}
+
+HttpResponse AwsDestination::exchange(HttpRequest request) {
+  ServiceClock* clock = target_.service_clock;
+  const auto signAtServiceTime = [&] {
+    if (clock != nullptr && request.aws_sigv4 && clock->offsetMillis() != 0) {
+      request.aws_sigv4->signing_time = amzDate(clock->serviceMillis());
+    }
+  };
+  signAtServiceTime();
+  HttpResponse response = http_.send(request);
+  if (clock == nullptr || !request.aws_sigv4 || response.status < 400 || response.status > 499) {
+    return response;
+  }
+  const auto [code, message] = errorOf(response);
+  if (!isClockError(code, message) || !clock->correctFrom(response.date)) return response;
+  signAtServiceTime();
+  return http_.send(request);
 }
 
 PublishOutcome AwsDestination::publish(const std::vector<EventMessage>& messages) {
@@ -328,7 +364,7 @@ PublishOutcome SnsTopic::send(const std::vector<EventMessage>& messages) {
   HttpRequest request = newRequest("sns");
   request.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
   request.body = snsBody(address_, messages, fifo_);
-  const HttpResponse response = http_.send(request);
+  const HttpResponse response = exchange(std::move(request));
   if (response.call_class != CallClass::kSuccess) {
     return rejectedRequest("sns", response, xmlText(response.body, "Code"),
                            xmlText(response.body, "Message"), messages.size());
@@ -336,6 +372,10 @@ PublishOutcome SnsTopic::send(const std::vector<EventMessage>& messages) {
   if (messages.size() > 1) return snsBatchOutcome(response.body, messages.size());
   if (xmlText(response.body, "MessageId").empty()) return malformedAnswer("sns", 1);
   return wholeRequest(CallClass::kSuccess, "", 1);
+}
+
+std::pair<std::string, std::string> SnsTopic::errorOf(const HttpResponse& response) const {
+  return {xmlText(response.body, "Code"), xmlText(response.body, "Message")};
 }
 
 DescribeOutcome SnsTopic::describe() {
@@ -346,10 +386,14 @@ DescribeOutcome SnsTopic::describe() {
   form.add("Version", "2010-03-31");
   form.add("TopicArn", address_);
   request.body = form.take();
-  const HttpResponse response = http_.send(request);
+  const HttpResponse response = exchange(std::move(request));
   return describeOutcome("sns", response, xmlText(response.body, "Code"),
                          xmlText(response.body, "Message"),
                          xmlElement(response.body, "GetTopicAttributesResult").has_value());
+}
+
+std::pair<std::string, std::string> SqsQueue::errorOf(const HttpResponse& response) const {
+  return sqsError(parseJsonOrDiscarded(response.body));
 }
 
 DescribeOutcome SqsQueue::describe() {
@@ -358,7 +402,7 @@ DescribeOutcome SqsQueue::describe() {
                      {"X-Amz-Target", "AmazonSQS.GetQueueAttributes"}};
   request.body = json({{"QueueUrl", address_}, {"AttributeNames", {"QueueArn"}}})
                      .dump(-1, ' ', false, json::error_handler_t::replace);
-  const HttpResponse response = http_.send(request);
+  const HttpResponse response = exchange(std::move(request));
   const json answer = parseJsonOrDiscarded(response.body);
   const auto [code, message] = sqsError(answer);
   return describeOutcome("sqs", response, code, message,
@@ -385,7 +429,7 @@ PublishOutcome SqsQueue::send(const std::vector<EventMessage>& messages) {
   body["QueueUrl"] = address_;
   // Envelopes are valid UTF-8 (we wrote them); replacing never throws whatever the bytes.
   request.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  const HttpResponse response = http_.send(request);
+  const HttpResponse response = exchange(std::move(request));
   const json answer = parseJsonOrDiscarded(response.body);
   if (response.call_class != CallClass::kSuccess) {
     const auto [code, message] = sqsError(answer);

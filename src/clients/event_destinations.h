@@ -11,7 +11,9 @@
 // classifyStatus, except that a 4xx whose error code means throttling, a transient
 // condition, or a problem with the node's own credentials or clock (expired token, bad
 // signature, skewed time) is retriable: the event is not at fault, and the breaker and
-// backoff handle it like an outage. A failed batch entry is permanent when the sender is
+// backoff handle it like an outage. A clock error (isClockError) is first answered by
+// signing again at the service's time (ServiceClock) and sending once more, at once; only
+// the second answer counts. A failed batch entry is permanent when the sender is
 // at fault (SenderFault) and the code is not one of those, retriable otherwise.
 #pragma once
 
@@ -24,6 +26,7 @@
 #include <vector>
 
 #include "clients/http_client.h"
+#include "clients/service_clock.h"
 #include "outpost/config.h"
 
 namespace outpost::clients {
@@ -61,6 +64,11 @@ struct PublishOutcome {
 
 CallClass classifyAwsError(int http_status, std::string_view error_code);
 
+// An answer that blames the node's clock: RequestTimeTooSkewed, RequestExpired, or
+// InvalidSignatureException / SignatureDoesNotMatch whose message says the signature has
+// expired or is not yet current (a plain SignatureDoesNotMatch is a wrong secret).
+bool isClockError(std::string_view error_code, std::string_view message);
+
 // The answer to a describe call (SNS GetTopicAttributes, SQS GetQueueAttributes), which
 // changes nothing and, signed as a publish is, proves that the destination exists and
 // that the credentials and clock are accepted. Classified as a publish is.
@@ -79,6 +87,7 @@ struct AwsTarget {
   std::optional<AwsCredentials> credentials;  // none: unsigned (emulators)
   std::int64_t timeout_ms = 5000;
   std::function<bool()> cancelled = nullptr;  // true aborts a call under way (the node is stopping)
+  ServiceClock* service_clock = nullptr;      // none: signed at the local clock, never corrected
 };
 
 enum class DestinationKind { kSnsTopic = 1, kSqsQueue = 2 };  // values are bit flags
@@ -106,6 +115,11 @@ class AwsDestination : public EventDestination {
   // One request: the single-message API for one message, the batch API for more.
   virtual PublishOutcome send(const std::vector<EventMessage>& messages) = 0;
   HttpRequest newRequest(const std::string& service) const;
+  // Sends `request`, signed at the service's time; a clock error is corrected and the
+  // request sent again once, at once.
+  HttpResponse exchange(HttpRequest request);
+  // The AWS error code and message of an answer that is not a success.
+  virtual std::pair<std::string, std::string> errorOf(const HttpResponse& response) const = 0;
 
   HttpClient& http_;
   AwsTarget target_;
@@ -121,6 +135,7 @@ class SnsTopic final : public AwsDestination {
   DescribeOutcome describe() override;  // GetTopicAttributes
 
  private:
+  std::pair<std::string, std::string> errorOf(const HttpResponse& response) const override;
   PublishOutcome send(const std::vector<EventMessage>& messages) override;
 };
 
@@ -132,6 +147,7 @@ class SqsQueue final : public AwsDestination {
   DescribeOutcome describe() override;  // GetQueueAttributes (QueueArn)
 
  private:
+  std::pair<std::string, std::string> errorOf(const HttpResponse& response) const override;
   PublishOutcome send(const std::vector<EventMessage>& messages) override;
 };
 

@@ -8,6 +8,8 @@
 #include <functional>
 #include <stdexcept>
 
+#include "clients/aws_sigv4.h"
+
 namespace outpost::clients {
 namespace {
 
@@ -93,6 +95,20 @@ std::size_t readHeader(char* data, std::size_t size, std::size_t count, void* us
   *static_cast<std::string*>(user) =
       start == std::string_view::npos ? "" : std::string(value.substr(start, end - start + 1));
   return n;
+}
+
+// Signs at request.aws_sigv4->signing_time (see clients/aws_sigv4.h): every header the
+// request carries is signed, the session token's included.
+bool addOwnSignature(const HttpRequest& request, HeaderList& headers) {
+  const AwsSigning& aws = *request.aws_sigv4;
+  auto carried = request.headers;
+  if (!aws.session_token.empty()) carried.emplace_back("X-Amz-Security-Token", aws.session_token);
+  const auto signature =
+      sigV4Headers(request.method, request.url, carried, request.body, aws, aws.signing_time);
+  if (!signature) return false;
+  if (!aws.session_token.empty()) headers.add("X-Amz-Security-Token: " + aws.session_token);
+  for (const auto& [name, value] : *signature) headers.add(name + ": " + value);
+  return true;
 }
 
 // CURLOPT_XFERINFOFUNCTION: a non-zero return aborts the transfer.
@@ -215,7 +231,9 @@ HttpResponse CurlHttpClient::send(const HttpRequest& request) {
   if (request.ca_file) curl_easy_setopt(curl, CURLOPT_CAINFO, request.ca_file->c_str());
   if (!request.verify_host) curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
   std::string sigv4_provider;
-  if (request.aws_sigv4) {
+  if (request.aws_sigv4 && !request.aws_sigv4->signing_time.empty()) {
+    if (!addOwnSignature(request, headers)) return transportFailure("cannot sign: bad URL");
+  } else if (request.aws_sigv4) {
     const AwsSigning& aws = *request.aws_sigv4;
     if (!aws.session_token.empty()) headers.add("X-Amz-Security-Token: " + aws.session_token);
     sigv4_provider = "aws:amz:" + aws.region + ":" + aws.service;

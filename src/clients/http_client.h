@@ -38,6 +38,10 @@ struct AwsSigning {
   std::string access_key_id;
   std::string secret_access_key;
   std::string session_token;  // empty unless temporary credentials
+  // "20261207T120000Z": sign as at this time (the node's clock corrected to the service's,
+  // SPEC §11), by outpost's own signer (clients/aws_sigv4.h); empty: libcurl signs at the
+  // local clock.
+  std::string signing_time{};
 };
 
 struct HttpRequest {

@@ -149,6 +149,10 @@ void writeGauges(Exposition& out, const ReliabilityFigures& reliability) {
   for (const auto& alert : reliability.alerts) {
     out.sample("outpost_alerts_active", LabelList{{"alert", alert.value("alert", "")}}, "1");
   }
+  out.family("outpost_clock_skew_seconds", "gauge",
+             "The AWS services' clock minus this node's, as the node signs with it.");
+  out.sample("outpost_clock_skew_seconds", LabelList{},
+             formatNumber(static_cast<double>(reliability.clock_skew_ms) / 1000.0));
 }
 
 }  // namespace

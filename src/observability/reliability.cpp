@@ -71,6 +71,7 @@ ReliabilityFigures assembleFigures(const Config& config, const FigureInputs& inp
         std::max<std::int64_t>(0, inputs.now_ms - *figures.stored.oldest_pending_created_at);
     figures.outbox_oldest_pending_age_seconds = figures.outbox_oldest_pending_age_ms / 1000;
   }
+  figures.clock_skew_ms = inputs.clock_skew_ms;
   return figures;
 }
 
@@ -99,7 +100,8 @@ nlohmann::json healthJson(const ReliabilityFigures& figures) {
           {"manualReviewQueueLength", figures.stored.manual_review_queue_length},
           {"alerts", figures.alerts},
           {"services", figures.services},
-          {"outboxOldestPendingAgeSeconds", figures.outbox_oldest_pending_age_seconds}};
+          {"outboxOldestPendingAgeSeconds", figures.outbox_oldest_pending_age_seconds},
+          {"clockSkewMs", figures.clock_skew_ms}};
 }
 
 }  // namespace outpost::observability

@@ -47,6 +47,7 @@ struct ReliabilityFigures {
   // Since the oldest PENDING event was committed (SPEC §11); 0 when none is.
   std::int64_t outbox_oldest_pending_age_ms = 0;
   std::int64_t outbox_oldest_pending_age_seconds = 0;  // whole seconds of the above
+  std::int64_t clock_skew_ms = 0;  // the AWS clock offset the node signs with (SPEC §11)
 };
 
 // What the figures are made of, wherever they are gathered: the running node's /health,
@@ -63,6 +64,8 @@ struct FigureInputs {
   // The wall time of asking (ms since the epoch), from the caller's clock: ages are
   // measured from it.
   std::int64_t now_ms = 0;
+  // The running node's AWS clock offset (clients::ServiceClock); 0 when none or not running.
+  std::int64_t clock_skew_ms = 0;
 };
 
 // The one assembly of the figures, for every configured breaker and service.
@@ -77,7 +80,7 @@ std::string overallStatus(const ReliabilityFigures& figures);
 
 // {"status", "circuitBreakerStates", "outboxEventsPending", "reconciliationJobsStatus",
 //  "failedEventCount", "manualReviewQueueLength", "alerts", "services",
-//  "outboxOldestPendingAgeSeconds"}.
+//  "outboxOldestPendingAgeSeconds", "clockSkewMs"}.
 nlohmann::json healthJson(const ReliabilityFigures& figures);
 
 }  // namespace outpost::observability
