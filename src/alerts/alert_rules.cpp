@@ -3,6 +3,14 @@
 #include <vector>
 
 namespace outpost::alerts {
+namespace {
+
+nlohmann::json diskDetails(const store::DiskReading& disk) {
+  return {{"freeBytes", disk.free_bytes ? nlohmann::json(*disk.free_bytes) : nlohmann::json()},
+          {"floorBytes", disk.floor_bytes}};
+}
+
+}  // namespace
 
 std::map<std::string, Condition> evaluate(const observability::ReliabilityFigures& figures,
                                           const Thresholds& thresholds) {
@@ -20,6 +28,7 @@ std::map<std::string, Condition> evaluate(const observability::ReliabilityFigure
       {kManualReviewBacklog,
        {reviews > thresholds.manual_review_backlog,
         {{"queueLength", reviews}, {"threshold", thresholds.manual_review_backlog}}}},
+      {kDiskSpaceLow, {figures.disk.belowFloor(), diskDetails(figures.disk)}},
   };
 }
 

@@ -13,6 +13,7 @@ namespace outpost::alerts {
 inline constexpr const char* kCircuitBreakerOpen = "CIRCUIT_BREAKER_OPEN";
 inline constexpr const char* kOutboxBacklog = "OUTBOX_BACKLOG";
 inline constexpr const char* kManualReviewBacklog = "MANUAL_REVIEW_BACKLOG";
+inline constexpr const char* kDiskSpaceLow = "DISK_SPACE_LOW";
 
 struct Thresholds {
   std::int64_t outbox_backlog = 100;        // alerts.outbox_backlog
@@ -27,7 +28,8 @@ struct Condition {
 // Every alert by name. CIRCUIT_BREAKER_OPEN holds while any breaker is not CLOSED:
 // HALF_OPEN is a breaker still testing its service, so an outage that the breaker probes
 // every reset_timeout_ms stays one alert. The backlogs hold when the count is strictly
-// greater than the threshold.
+// greater than the threshold. DISK_SPACE_LOW holds while the database's filesystem has
+// less free space than storage.min_free_bytes (never with no floor or no reading).
 std::map<std::string, Condition> evaluate(const observability::ReliabilityFigures& figures,
                                           const Thresholds& thresholds);
 

@@ -32,6 +32,7 @@
 #include "saga/delivery_initiator.h"
 #include "saga/saga_recovery.h"
 #include "store/breaker_records.h"
+#include "store/disk_floor.h"
 #include "store/store.h"
 
 namespace outpost::app {
@@ -158,6 +159,7 @@ struct Node::Parts {
   outbox::Retention retention;
   Destinations destinations;
   std::optional<outbox::OutboxRelay> relay;
+  store::DiskFloor disk_floor;  // before what reads it: the alert checks and the server
   alerts::AlertChecker alert_checker;
   std::optional<alerts::AlertWebhook> alert_webhook;
   std::optional<ServiceWatchdog> watchdog;
@@ -191,6 +193,8 @@ Node::Parts::Parts(const Config& config, Node& node, std::unique_ptr<store::Stor
       retention(context, config.events.retention_ms),
       destinations(makeEventDestinations(config, http,
                                          [this] { return this->node.runner_.stopRequested(); })),
+      disk_floor(node.clock_, static_cast<std::uint64_t>(config.storage.min_free_bytes),
+                 store::DiskFloor::probeFor(config.database)),
       alert_checker({context,
                      {config.alerts.outbox_backlog, config.alerts.manual_review_backlog},
                      config.alerts.check_interval_ms,
@@ -203,7 +207,7 @@ Node::Parts::Parts(const Config& config, Node& node, std::unique_ptr<store::Stor
                 now.alerts = alert_checker.active();
                 return now;
               },
-              node.drain_, node.tls_}) {
+              node.drain_, node.tls_, disk_floor}) {
   store->setBreaker(breakers.at("database").get());
   if (product_client) {
     availability.emplace(*product_client, *breakers.at("product-service"), node.log_);
@@ -377,6 +381,7 @@ observability::ReliabilityFigures Node::Parts::figures() {
       inputs.stored ? inputs.stored->last_reconciliation_status : std::nullopt;
   inputs.reconciliation_status =
       reconciler ? reconciler->lastStatus(stored_status) : observability::kHealthy;
+  inputs.disk = disk_floor.reading();
   return observability::assembleFigures(config, inputs);
 }
 

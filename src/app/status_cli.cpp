@@ -42,10 +42,11 @@ Result<FileSnapshot> readFile(const store::ConnectionOptions& connection_options
 
 observability::ReliabilityFigures figuresFrom(const Config& config,
                                               const Result<FileSnapshot>& file) {
-  if (!file) return observability::assembleFigures(config, {file.error(), {}, std::nullopt, {}});
+  if (!file)
+    return observability::assembleFigures(config, {file.error(), {}, std::nullopt, {}, {}});
   std::vector<nlohmann::json> alerts;
   for (const auto& alert : file->alerts) alerts.push_back(alerts::alertJson(alert));
-  return observability::assembleFigures(config, {file->figures, {}, std::nullopt, alerts});
+  return observability::assembleFigures(config, {file->figures, {}, std::nullopt, alerts, {}});
 }
 
 void printText(const Config& config, const observability::ReliabilityFigures& figures,

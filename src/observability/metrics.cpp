@@ -107,6 +107,13 @@ class Exposition {
 
 using LabelList = std::vector<std::pair<std::string, std::string>>;
 
+void writeDiskGauge(Exposition& out, const store::DiskReading& disk) {
+  out.family("outpost_disk_free_bytes", "gauge",
+             "Free space on the database's filesystem, read at most once a second.");
+  if (disk.free_bytes)
+    out.sample("outpost_disk_free_bytes", LabelList{}, std::to_string(*disk.free_bytes));
+}
+
 void writeGauges(Exposition& out, const ReliabilityFigures& reliability) {
   out.family("outpost_circuit_breaker_state", "gauge",
              "1 for the state each circuit breaker is in, 0 for the others.");
@@ -143,6 +150,7 @@ void writeGauges(Exposition& out, const ReliabilityFigures& reliability) {
   for (const auto& alert : reliability.alerts) {
     out.sample("outpost_alerts_active", LabelList{{"alert", alert.value("alert", "")}}, "1");
   }
+  writeDiskGauge(out, reliability.disk);
 }
 
 }  // namespace

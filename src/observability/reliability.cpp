@@ -53,6 +53,7 @@ ReliabilityFigures assembleFigures(const Config& config, const FigureInputs& inp
       figures.stored.last_reconciliation_status.value_or(kHealthy));
   figures.services = configuredServices(config);
   figures.alerts = inputs.alerts;
+  figures.disk = inputs.disk;
   return figures;
 }
 

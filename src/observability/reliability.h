@@ -14,6 +14,7 @@
 #include "outpost/config.h"
 #include "outpost/result.h"
 #include "store/connection.h"
+#include "store/disk_floor.h"
 
 namespace outpost::observability {
 
@@ -42,6 +43,9 @@ struct ReliabilityFigures {
   std::string reconciliation_status = kHealthy;
   std::map<std::string, std::string> services;  // name -> "configured" / "not configured"
   std::vector<nlohmann::json> alerts;           // the active alerts
+  // The database's filesystem against storage.min_free_bytes (SPEC §11); no reading
+  // where nothing read it.
+  store::DiskReading disk;
 };
 
 // What the figures are made of, wherever they are gathered: the running node's /health,
@@ -55,6 +59,7 @@ struct FigureInputs {
   // HEALTHY.
   std::optional<std::string> reconciliation_status;
   std::vector<nlohmann::json> alerts;
+  store::DiskReading disk;  // the running node's DiskFloor reading
 };
 
 // The one assembly of the figures, for every configured breaker and service.

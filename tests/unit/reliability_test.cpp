@@ -47,7 +47,7 @@ TEST(AssembleFigures, TheJobsOwnReconciliationStatusWinsOverTheFilesLastRun) {
 }
 
 TEST(AssembleFigures, AnUnreadableFileIsUnavailableAndSaysNothingOfItsContents) {
-  const FigureInputs inputs{Error::unavailable("disk I/O error"), {}, std::nullopt, {}};
+  const FigureInputs inputs{Error::unavailable("disk I/O error"), {}, std::nullopt, {}, {}};
   const auto figures = assembleFigures(defaults(), inputs);
   EXPECT_FALSE(figures.database_available);
   EXPECT_EQ(figures.stored.outbox_events_pending, 0);
