@@ -17,6 +17,11 @@ nlohmann::json seconds(std::int64_t ms) {
   return static_cast<double>(ms) / 1000.0;
 }
 
+nlohmann::json diskDetails(const store::DiskReading& disk) {
+  return {{"freeBytes", disk.free_bytes ? nlohmann::json(*disk.free_bytes) : nlohmann::json()},
+          {"floorBytes", disk.floor_bytes}};
+}
+
 }  // namespace
 
 std::map<std::string, Condition> evaluate(const observability::ReliabilityFigures& figures,
@@ -42,6 +47,7 @@ std::map<std::string, Condition> evaluate(const observability::ReliabilityFigure
          {"thresholdSeconds", seconds(thresholds.outbox_max_age_ms)}}}},
       {kClockSkew,
        {std::abs(figures.clock_skew_ms) > kClockSkewLimitMs, {{"skewMs", figures.clock_skew_ms}}}},
+      {kDiskSpaceLow, {figures.disk.belowFloor(), diskDetails(figures.disk)}},
   };
 }
 

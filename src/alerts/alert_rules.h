@@ -17,6 +17,7 @@ inline constexpr const char* kOutboxStale = "OUTBOX_STALE";
 inline constexpr const char* kClockSkew = "CLOCK_SKEW";
 // AWS refuses a signature more than 5 minutes off its clock (SPEC §11).
 inline constexpr std::int64_t kClockSkewLimitMs = 5 * 60 * 1000;
+inline constexpr const char* kDiskSpaceLow = "DISK_SPACE_LOW";
 
 struct Thresholds {
   std::int64_t outbox_backlog = 100;        // alerts.outbox_backlog
@@ -36,6 +37,8 @@ struct Condition {
 // than outbox_max_age_ms and an events destination is configured: offline mode keeps
 // events on purpose, so their age there is no alarm. CLOCK_SKEW holds while the AWS clock offset
 // the node signs with is over kClockSkewLimitMs either way.
+// greater than the threshold. DISK_SPACE_LOW holds while the database's filesystem has
+// less free space than storage.min_free_bytes (never with no floor or no reading).
 std::map<std::string, Condition> evaluate(const observability::ReliabilityFigures& figures,
                                           const Thresholds& thresholds);
 

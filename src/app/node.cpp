@@ -33,6 +33,7 @@
 #include "saga/delivery_initiator.h"
 #include "saga/saga_recovery.h"
 #include "store/breaker_records.h"
+#include "store/disk_floor.h"
 #include "store/store.h"
 
 namespace outpost::app {
@@ -163,6 +164,7 @@ struct Node::Parts {
   outbox::Retention retention;
   Destinations destinations;
   std::optional<outbox::OutboxRelay> relay;
+  store::DiskFloor disk_floor;  // before what reads it: the alert checks and the server
   alerts::AlertChecker alert_checker;
   std::optional<alerts::AlertWebhook> alert_webhook;
   std::optional<ServiceWatchdog> watchdog;
@@ -202,6 +204,8 @@ Node::Parts::Parts(const Config& config, Node& node, std::unique_ptr<store::Stor
       retention(context, config.events.retention_ms),
       destinations(makeEventDestinations(
           config, http, [this] { return this->node.runner_.stopRequested(); }, service_clock)),
+      disk_floor(node.clock_, static_cast<std::uint64_t>(config.storage.min_free_bytes),
+                 store::DiskFloor::probeFor(config.database)),
       alert_checker({context,
                      {config.alerts.outbox_backlog, config.alerts.manual_review_backlog,
                       config.alerts.outbox_max_age_ms},
@@ -215,7 +219,7 @@ Node::Parts::Parts(const Config& config, Node& node, std::unique_ptr<store::Stor
                 now.alerts = alert_checker.active();
                 return now;
               },
-              node.drain_, node.tls_}) {
+              node.drain_, node.tls_, disk_floor}) {
   store->setBreaker(breakers.at("database").get());
   if (product_client) {
     availability.emplace(*product_client, *breakers.at("product-service"), node.log_);
@@ -400,6 +404,7 @@ observability::ReliabilityFigures Node::Parts::figures() {
       reconciler ? reconciler->lastStatus(stored_status) : observability::kHealthy;
   inputs.now_ms = node.clock_.wallMillis();
   inputs.clock_skew_ms = service_clock.offsetMillis();
+  inputs.disk = disk_floor.reading();
   return observability::assembleFigures(config, inputs);
 }
 

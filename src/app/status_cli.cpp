@@ -43,11 +43,15 @@ Result<FileSnapshot> readFile(const store::ConnectionOptions& connection_options
 
 observability::ReliabilityFigures figuresFrom(const Config& config,
                                               const Result<FileSnapshot>& file) {
-  if (!file) return observability::assembleFigures(config, {file.error(), {}, std::nullopt, {}});
-  const std::int64_t now_ms = SystemClock().wallMillis();  // the backlog's age is as of now
-  std::vector<nlohmann::json> alerts;
-  for (const auto& alert : file->alerts) alerts.push_back(alerts::alertJson(alert));
-  return observability::assembleFigures(config, {file->figures, {}, std::nullopt, alerts, now_ms});
+  observability::FigureInputs inputs;
+  inputs.now_ms = SystemClock().wallMillis();  // the backlog's age is as of now
+  if (!file) {
+    inputs.stored = file.error();
+    return observability::assembleFigures(config, inputs);
+  }
+  inputs.stored = file->figures;
+  for (const auto& alert : file->alerts) inputs.alerts.push_back(alerts::alertJson(alert));
+  return observability::assembleFigures(config, inputs);
 }
 
 void printText(const Config& config, const observability::ReliabilityFigures& figures,

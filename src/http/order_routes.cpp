@@ -3,6 +3,7 @@
 
 #include "common/text.h"
 #include "http/headers.h"
+#include "http/order_gates.h"
 #include "http/problem.h"
 #include "http/query.h"
 #include "http/server.h"
@@ -58,6 +59,7 @@ void HttpServer::routeOrders() {
                                 "this node is draining before it is switched off; try again "
                                 "later");
     }
+    if (refuseOrderBelowDiskFloor(deps_.disk_floor, response)) return;
     auto key = readIdempotencyKey(request);
     if (!key) return writeError(response, key.error());
     auto body = readJsonBody(request);

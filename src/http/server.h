@@ -24,6 +24,7 @@
 #include "outpost/result.h"
 #include "review/review_service.h"
 #include "saga/compensator.h"
+#include "store/disk_floor.h"
 #include "store/store.h"
 
 namespace outpost::http {
@@ -42,6 +43,8 @@ struct HttpDependencies {
   jobs::Drain& drain;
   // When set, the API is HTTPS only.
   std::shared_ptr<const TlsContext> tls;
+  // storage.min_free_bytes: below it, POST /v1/orders is refused.
+  store::DiskFloor& disk_floor;
 };
 
 class HttpServer {

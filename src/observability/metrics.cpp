@@ -109,6 +109,13 @@ class Exposition {
 
 using LabelList = std::vector<std::pair<std::string, std::string>>;
 
+void writeDiskGauge(Exposition& out, const store::DiskReading& disk) {
+  out.family("outpost_disk_free_bytes", "gauge",
+             "Free space on the database's filesystem, read at most once a second.");
+  if (disk.free_bytes)
+    out.sample("outpost_disk_free_bytes", LabelList{}, std::to_string(*disk.free_bytes));
+}
+
 void writeGauges(Exposition& out, const ReliabilityFigures& reliability) {
   out.family("outpost_circuit_breaker_state", "gauge",
              "1 for the state each circuit breaker is in, 0 for the others.");
@@ -153,6 +160,7 @@ void writeGauges(Exposition& out, const ReliabilityFigures& reliability) {
              "The AWS services' clock minus this node's, as the node signs with it.");
   out.sample("outpost_clock_skew_seconds", LabelList{},
              formatNumber(static_cast<double>(reliability.clock_skew_ms) / 1000.0));
+  writeDiskGauge(out, reliability.disk);
 }
 
 }  // namespace

@@ -72,6 +72,7 @@ ReliabilityFigures assembleFigures(const Config& config, const FigureInputs& inp
     figures.outbox_oldest_pending_age_seconds = figures.outbox_oldest_pending_age_ms / 1000;
   }
   figures.clock_skew_ms = inputs.clock_skew_ms;
+  figures.disk = inputs.disk;
   return figures;
 }
 

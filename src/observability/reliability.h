@@ -14,6 +14,7 @@
 #include "outpost/config.h"
 #include "outpost/result.h"
 #include "store/connection.h"
+#include "store/disk_floor.h"
 
 namespace outpost::observability {
 
@@ -48,6 +49,9 @@ struct ReliabilityFigures {
   std::int64_t outbox_oldest_pending_age_ms = 0;
   std::int64_t outbox_oldest_pending_age_seconds = 0;  // whole seconds of the above
   std::int64_t clock_skew_ms = 0;  // the AWS clock offset the node signs with (SPEC §11)
+  // The database's filesystem against storage.min_free_bytes (SPEC §11); no reading
+  // where nothing read it.
+  store::DiskReading disk;
 };
 
 // What the figures are made of, wherever they are gathered: the running node's /health,
@@ -66,6 +70,7 @@ struct FigureInputs {
   std::int64_t now_ms = 0;
   // The running node's AWS clock offset (clients::ServiceClock); 0 when none or not running.
   std::int64_t clock_skew_ms = 0;
+  store::DiskReading disk;  // the running node's DiskFloor reading
 };
 
 // The one assembly of the figures, for every configured breaker and service.

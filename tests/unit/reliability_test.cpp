@@ -47,7 +47,8 @@ TEST(AssembleFigures, TheJobsOwnReconciliationStatusWinsOverTheFilesLastRun) {
 }
 
 TEST(AssembleFigures, AnUnreadableFileIsUnavailableAndSaysNothingOfItsContents) {
-  const FigureInputs inputs{Error::unavailable("disk I/O error"), {}, std::nullopt, {}};
+  FigureInputs inputs;
+  inputs.stored = Error::unavailable("disk I/O error");
   const auto figures = assembleFigures(defaults(), inputs);
   EXPECT_FALSE(figures.database_available);
   EXPECT_EQ(figures.stored.outbox_events_pending, 0);
