@@ -41,6 +41,8 @@ Usage:
   outpost outbox list [--status S] [--limit N] [--json]
                                            show outbox events (newest first), from the file
   outpost outbox retry EVENT_ID            put a FAILED event back to PENDING
+  outpost outbox retry --all-failed [--event-type T]
+                                           put every FAILED event (of type T) back to PENDING
   outpost review list [--limit N] [--json] show the open manual review items, from the file
   outpost review resolve ORDER_ID --action approve|cancel [--note TEXT]
                                            resolve an order's review
@@ -95,8 +97,8 @@ struct Arguments {
 
 // Options that take a value, and flags, beyond --config and --help.
 const std::set<std::string> kValueOptions = {"--status", "--limit", "--action", "--note",
-                                             "--timeout-ms"};
-const std::set<std::string> kFlags = {"--json", "--dry-run", "--resume"};
+                                             "--timeout-ms", "--event-type"};
+const std::set<std::string> kFlags = {"--json", "--dry-run", "--resume", "--all-failed"};
 
 int usageError(const std::string& message) {
   std::fprintf(stderr, "outpost: %s (see outpost --help)\n", message.c_str());
@@ -294,7 +296,7 @@ const Command kCommands[] = {
      }},
     {"outbox",
      [] { std::fputs(app::kOutboxHelp, stdout); },
-     {"--status", "--limit", "--json"},
+     {"--status", "--limit", "--json", "--all-failed", "--event-type"},
      -1,
      [](const Config& config, const Arguments& args) {
        return app::runOutboxCommand(config, args.positional, args.options);

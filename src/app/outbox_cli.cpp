@@ -1,6 +1,7 @@
 #include "app/outbox_cli.h"
 
 #include <cstdio>
+#include <optional>
 
 #include "app/command_store.h"
 #include "http/query.h"
@@ -58,21 +59,61 @@ int list(outbox::OutboxAdmin& admin, const std::map<std::string, std::string>& o
   return 0;
 }
 
+// `retry --all-failed [--event-type T]`: the filter, or a usage error.
+Result<outbox::FailedEventFilter> bulkFilterFrom(
+    const std::map<std::string, std::string>& options) {
+  auto type = options.find("--event-type");
+  if (type == options.end()) return outbox::FailedEventFilter{};
+  auto filter = outbox::parseFailedEventFilter({{"eventType", type->second}});
+  if (!filter) return Error::invalidArgument("--event-type " + filter.error().fields[0].detail);
+  return filter;
+}
+
+int retryAllFailed(outbox::OutboxAdmin& admin, const outbox::FailedEventFilter& filter) {
+  auto requeued = admin.retryAllFailed(filter);
+  if (!requeued) return fail(requeued.error().message, 1);
+  std::printf("requeued %d event%s\n", *requeued, *requeued == 1 ? "" : "s");
+  return 0;
+}
+
+// Which options an action takes: list its three, retry none, retry --all-failed its two.
+std::optional<std::string> misplacedOption(const std::string& action,
+                                           const std::map<std::string, std::string>& options) {
+  const bool all_failed = options.contains("--all-failed");
+  for (const auto& [name, value] : options) {
+    const bool allowed = action == "list"
+                             ? name == "--status" || name == "--limit" || name == "--json"
+                             : all_failed && (name == "--all-failed" || name == "--event-type");
+    if (allowed) continue;
+    if (action == "list") return name + " is not an option of 'outbox list'";
+    if (name == "--event-type") return "--event-type goes with 'outbox retry --all-failed'";
+    return "retry takes no options but --all-failed [--event-type TYPE]";
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 int runOutboxCommand(const Config& config, const std::vector<std::string>& positional,
                      const std::map<std::string, std::string>& options) {
   const std::string action = positional.empty() ? "" : positional[0];
-  const std::size_t wanted = action == "retry" ? 2 : 1;
-  if ((action != "list" && action != "retry") || positional.size() != wanted) {
-    return fail("use 'outbox list [--status S] [--limit N] [--json]' or 'outbox retry EVENT_ID'",
-                2);
+  const bool all_failed = action == "retry" && options.contains("--all-failed");
+  if (all_failed && positional.size() > 1) {
+    return fail("give either EVENT_ID or --all-failed, not both", 2);
   }
-  if (action == "retry" && !options.empty()) return fail("retry takes no options", 2);
-  for (const auto& [name, value] : options) {
-    if (name != "--status" && name != "--limit" && name != "--json") {
-      return fail(name + " is not an option of 'outbox list'", 2);
-    }
+  const std::size_t wanted = action == "retry" && !all_failed ? 2 : 1;
+  if ((action != "list" && action != "retry") || positional.size() != wanted) {
+    return fail(
+        "use 'outbox list [--status S] [--limit N] [--json]', 'outbox retry EVENT_ID' or"
+        " 'outbox retry --all-failed [--event-type TYPE]'",
+        2);
+  }
+  if (auto misplaced = misplacedOption(action, options)) return fail(*misplaced, 2);
+  std::optional<outbox::FailedEventFilter> bulk;
+  if (all_failed) {
+    auto filter = bulkFilterFrom(options);
+    if (!filter) return fail(filter.error().message, 2);
+    bulk = *filter;
   }
   // Listing only reads: it never creates or migrates the file.
   auto store = openCommandStore(config, action == "list");
@@ -80,6 +121,7 @@ int runOutboxCommand(const Config& config, const std::vector<std::string>& posit
   SystemClock clock;
   outbox::OutboxAdmin admin(**store, clock);
   if (action == "list") return list(admin, options);
+  if (bulk) return retryAllFailed(admin, *bulk);
   auto retried = admin.retry(positional[1]);
   if (!retried) {
     return fail(retried.error().message, retried.error().kind == ErrorKind::kUnavailable ? 1 : 2);

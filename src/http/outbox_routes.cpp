@@ -1,4 +1,4 @@
-// /v1/outbox: staff look at events and re-queue dead letters (admin_token).
+// /v1/outbox: staff look at events and re-queue dead letters, one or all (admin_token).
 #include <nlohmann/json.hpp>
 
 #include "http/problem.h"
@@ -22,6 +22,14 @@ Result<outbox::EventFilter> parseEventFilter(const httplib::Request& request) {
   return outbox::EventFilter{query->status, query->limit, after};
 }
 
+// POST /v1/outbox/retry-failed: an empty body re-drives every FAILED event.
+Result<outbox::FailedEventFilter> readFailedEventFilter(const httplib::Request& request) {
+  if (request.body.empty()) return outbox::FailedEventFilter{};
+  auto body = readJsonBody(request);
+  if (!body) return body.error();
+  return outbox::parseFailedEventFilter(*body);
+}
+
 }  // namespace
 
 void HttpServer::routeOutbox() {
@@ -36,6 +44,15 @@ void HttpServer::routeOutbox() {
                       {"next", page->next ? json(std::to_string(*page->next)) : json(nullptr)}};
     writeJson(response, 200, out.dump());
   });
+  // Before the {id} routes, so that no pattern added there can take it for an event id.
+  server_.Post("/v1/outbox/retry-failed",
+               [this](const httplib::Request& request, httplib::Response& response) {
+                 auto filter = readFailedEventFilter(request);
+                 if (!filter) return writeError(response, filter.error());
+                 auto requeued = deps_.outbox.retryAllFailed(*filter);
+                 if (!requeued) return writeError(response, requeued.error());
+                 writeJson(response, 200, json({{"requeued", *requeued}}).dump());
+               });
   server_.Post(R"(/v1/outbox/([^/]+)/retry)", [this](const httplib::Request& request,
                                                      httplib::Response& response) {
     auto retried = deps_.outbox.retry(request.matches[1]);
@@ -44,6 +61,7 @@ void HttpServer::routeOutbox() {
               json({{"id", std::string(request.matches[1])}, {"status", "PENDING"}}).dump());
   });
   rejectOtherMethods("/v1/outbox", "GET");
+  rejectOtherMethods("/v1/outbox/retry-failed", "POST");
   rejectOtherMethods(R"(/v1/outbox/([^/]+)/retry)", "POST");
 }
 

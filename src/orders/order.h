@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "orders/order_status.h"
+#include "outbox/event_row.h"
 
 namespace outpost::orders {
 
@@ -50,6 +51,9 @@ struct Order {
   // with the history.
   std::string saga_state;
   nlohmann::json saga_steps = nlohmann::json::array();
+  // The forwarding trail (SPEC §11): the order's events still in the outbox, in commit
+  // order; read back with the history.
+  std::vector<outbox::EventRow> events;
 };
 
 struct OrderPage {

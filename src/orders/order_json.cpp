@@ -4,6 +4,7 @@
 #include <string>
 
 #include "common/text.h"
+#include "outbox/outbox_admin.h"
 
 namespace outpost::orders {
 namespace {
@@ -186,6 +187,9 @@ json orderJson(const Order& order, bool with_history) {
       steps.push_back(std::move(shown));
     }
     out["sagaSteps"] = std::move(steps);
+    json events = json::array();
+    for (const auto& event : order.events) events.push_back(outbox::trailEventJson(event));
+    out["events"] = std::move(events);
   }
   return out;
 }

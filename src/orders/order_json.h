@@ -25,7 +25,8 @@ clients::DeliveryRequest deliveryRequest(const Order& order);
 // {"id", "status", "requiresManualReview", "deliveryId", "createdAt"}: the 201 body.
 nlohmann::json orderSummaryJson(const Order& order);
 
-// The full order for GET; `with_history` adds history[], sagaState and sagaSteps[].
+// The full order for GET; `with_history` adds history[], sagaState, sagaSteps[] and the
+// forwarding trail events[].
 nlohmann::json orderJson(const Order& order, bool with_history);
 
 }  // namespace outpost::orders

@@ -1,5 +1,7 @@
 #include "orders/order_repository.h"
 
+#include "outbox/outbox_admin.h"
+
 namespace outpost::orders {
 namespace {
 
@@ -179,7 +181,10 @@ std::optional<Order> findOrder(store::Connection& connection, const std::string&
     if (with_history) order->saga_steps = json::parse(query->getColumn(11).getString());
   }
   order->items = readItems(connection, id);
-  if (with_history) order->history = readHistory(connection, id);
+  if (with_history) {
+    order->history = readHistory(connection, id);
+    order->events = outbox::listAggregateEvents(connection, id);
+  }
   return order;
 }
 

@@ -32,6 +32,8 @@ void markDeliveryCancelVerified(store::Connection& connection, const std::string
 void setDeliveryId(store::Connection& connection, const std::string& order_id,
                    const std::string& delivery_id, std::int64_t now_millis);
 
+// `with_history`: with the status history, the saga's steps and the forwarding trail
+// (the order's outbox events), for the API; the write paths read without.
 std::optional<Order> findOrder(store::Connection& connection, const std::string& id,
                                bool with_history);
 

@@ -1,6 +1,6 @@
 // Staff views of the outbox: GET /v1/outbox pages, POST /v1/outbox/{id}/retry re-queues a
-// dead letter (409 otherwise), admin_token guards both, and `outpost outbox` does the same
-// from the file.
+// dead letter (409 otherwise), POST /v1/outbox/retry-failed re-queues them all (SPEC §11),
+// admin_token guards them, and `outpost outbox` does the same from the file.
 #include <SQLiteCpp/Database.h>
 #include <gtest/gtest.h>
 
@@ -39,10 +39,44 @@ class OutboxAdminApi : public ::testing::Test {
     return id;
   }
 
+  // Every event (one ORDER_CREATED per order) a dead letter; their order ids.
+  std::vector<std::string> failEveryEvent() {
+    SQLite::Database db(node_->database(), SQLite::OPEN_READWRITE);
+    db.exec(
+        "UPDATE outbox_events SET status = 'FAILED', retry_count = 5,"
+        " last_error = 'AuthorizationError'");
+    SQLite::Statement orders(db, "SELECT aggregate_id FROM outbox_events ORDER BY seq");
+    std::vector<std::string> ids;
+    while (orders.executeStep()) ids.push_back(orders.getColumn(0).getString());
+    return ids;
+  }
+
+  // "STATUS:RETRIES" of each event, in commit order.
+  std::vector<std::string> eventStates() {
+    SQLite::Database db(node_->database(), SQLite::OPEN_READONLY);
+    SQLite::Statement rows(db,
+                           "SELECT status || ':' || retry_count FROM outbox_events ORDER BY seq");
+    std::vector<std::string> states;
+    while (rows.executeStep()) states.push_back(rows.getColumn(0).getString());
+    return states;
+  }
+
+  httplib::Result retryFailed(const std::string& body, const httplib::Headers& headers = kAdmin) {
+    return client_->Post("/v1/outbox/retry-failed", headers, body, "application/json");
+  }
+
   TempDir dir_;
   std::unique_ptr<NodeProcess> node_;
   std::unique_ptr<httplib::Client> client_;
 };
+
+int requeuedIn(const httplib::Result& response) {
+  EXPECT_TRUE(response);
+  if (!response) return -1;
+  EXPECT_EQ(response->status, 200) << response->body;
+  EXPECT_EQ(response->get_header_value("Content-Type"), "application/json");
+  return json::parse(response->body, nullptr, false).value("requeued", -1);
+}
 
 TEST_F(OutboxAdminApi, ListsEventsNewestFirstInPages) {
   auto first = client_->Get("/v1/outbox?limit=2", kAdmin);
@@ -92,6 +126,80 @@ TEST_F(OutboxAdminApi, AdminTokenGuardsTheOutbox) {
   EXPECT_EQ(client_->Get("/v1/outbox", kAdmin)->status, 200);
 }
 
+TEST_F(OutboxAdminApi, RetryFailedRequeuesEveryMatchingDeadLetterAtOnce) {
+  const auto orders = failEveryEvent();
+  ASSERT_EQ(orders.size(), 3u);
+  EXPECT_EQ(requeuedIn(retryFailed(R"({"eventType":"DELIVERY_INITIATED"})")), 0);
+  EXPECT_EQ(requeuedIn(retryFailed(R"({"aggregateId":")" + orders[1] + R"("})")), 1);
+  EXPECT_EQ(eventStates(), (std::vector<std::string>{"FAILED:5", "PENDING:0", "FAILED:5"}));
+  EXPECT_EQ(requeuedIn(retryFailed(R"({"eventType":"ORDER_CREATED","aggregateId":")" + orders[2] +
+                                   R"("})")),
+            1);
+  EXPECT_EQ(requeuedIn(retryFailed("")), 1);  // no body: every FAILED event left
+  EXPECT_EQ(eventStates(), (std::vector<std::string>{"PENDING:0", "PENDING:0", "PENDING:0"}));
+  EXPECT_EQ(requeuedIn(retryFailed("{}")), 0);
+  // /health's count follows (figure_counts, kept in the same transaction).
+  auto health = json::parse(client_->Get("/health")->body);
+  EXPECT_EQ(health["failedEventCount"], 0);
+  EXPECT_EQ(health["outboxEventsPending"], 3);
+}
+
+TEST_F(OutboxAdminApi, RetryFailedRefusesABadBodyAndChangesNothing) {
+  failEveryEvent();
+  for (const std::string& body : std::vector<std::string>{
+           R"({"eventType":"ORDER_CREATED","colour":"red"})", R"({"eventType":""})",
+           R"({"aggregateId":")" + std::string(129, 'x') + R"("})", R"({"eventType":5})", "[]",
+           "{not json"}) {
+    auto response = retryFailed(body);
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 400) << body;
+    EXPECT_EQ(response->get_header_value("Content-Type"), "application/problem+json") << body;
+  }
+  const json unknown = json::parse(retryFailed(R"({"colour":"red"})")->body);
+  ASSERT_EQ(unknown["errors"].size(), 1u) << unknown;
+  EXPECT_EQ(unknown["errors"][0]["field"], "colour");
+  EXPECT_EQ(eventStates(), (std::vector<std::string>{"FAILED:5", "FAILED:5", "FAILED:5"}));
+}
+
+TEST_F(OutboxAdminApi, RetryFailedIsNeverTakenForAnEventId) {
+  failEveryEvent();
+  // The single retry's route sees an event called "retry-failed", which does not exist.
+  auto single = client_->Post("/v1/outbox/retry-failed/retry", kAdmin, "", "application/json");
+  ASSERT_TRUE(single);
+  EXPECT_EQ(single->status, 404);
+  auto get = client_->Get("/v1/outbox/retry-failed", kAdmin);
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 405);
+  EXPECT_EQ(get->get_header_value("Allow"), "POST");
+  EXPECT_EQ(eventStates(), (std::vector<std::string>{"FAILED:5", "FAILED:5", "FAILED:5"}));
+}
+
+TEST_F(OutboxAdminApi, AdminTokenGuardsRetryFailed) {
+  failEveryEvent();
+  for (const httplib::Headers& refused :
+       {httplib::Headers{}, httplib::Headers{{"Authorization", "Bearer wrong"}}}) {
+    auto response = retryFailed("", refused);
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 401);
+    EXPECT_EQ(response->get_header_value("Content-Type"), "application/problem+json");
+  }
+  EXPECT_EQ(eventStates(), (std::vector<std::string>{"FAILED:5", "FAILED:5", "FAILED:5"}));
+  EXPECT_EQ(requeuedIn(retryFailed("")), 3);
+}
+
+TEST(OutboxAdminOpen, WithoutAnAdminTokenRetryFailedIsOpen) {
+  TempDir dir;
+  auto node = NodeProcess::start(dir);
+  ASSERT_NE(node, nullptr);
+  auto client = node->client();
+  ASSERT_EQ(client->Post("/v1/orders", kOrder, "application/json")->status, 201);
+  {
+    SQLite::Database db(node->database(), SQLite::OPEN_READWRITE);
+    db.exec("UPDATE outbox_events SET status = 'FAILED', retry_count = 5");
+  }
+  EXPECT_EQ(requeuedIn(client->Post("/v1/outbox/retry-failed", "", "application/json")), 1);
+}
+
 TEST_F(OutboxAdminApi, BadQueriesAreProblems) {
   for (const std::string query : {"status=LOST", "limit=0", "limit=501", "after=x", "colour=red"}) {
     auto response = client_->Get("/v1/outbox?" + query, kAdmin);
@@ -121,6 +229,44 @@ TEST_F(OutboxAdminApi, CommandLineListsAndRetriesFromTheFile) {
   auto missing = runOutpost({"outbox", "list"}, {{"OUTPOST_DATABASE", dir_.file("none.db")}});
   EXPECT_EQ(missing.exit_status, 1);
   EXPECT_NE(missing.output.find("no database"), std::string::npos);
+}
+
+TEST_F(OutboxAdminApi, CommandLineRetriesEveryFailedEventFromTheFile) {
+  failEveryEvent();
+  const std::map<std::string, std::string> env = {{"OUTPOST_DATABASE", node_->database()}};
+  auto none = runOutpost({"outbox", "retry", "--all-failed", "--event-type", "ALERT_RAISED"}, env);
+  EXPECT_EQ(none.exit_status, 0) << none.output;
+  EXPECT_EQ(none.output, "requeued 0 events\n");
+  auto typed =
+      runOutpost({"outbox", "retry", "--all-failed", "--event-type", "ORDER_CREATED"}, env);
+  EXPECT_EQ(typed.exit_status, 0) << typed.output;
+  EXPECT_EQ(typed.output, "requeued 3 events\n");
+  EXPECT_EQ(eventStates(), (std::vector<std::string>{"PENDING:0", "PENDING:0", "PENDING:0"}));
+  failEveryEvent();
+  auto all = runOutpost({"outbox", "retry", "--all-failed"}, env);
+  EXPECT_EQ(all.exit_status, 0) << all.output;
+  EXPECT_EQ(all.output, "requeued 3 events\n");
+}
+
+TEST_F(OutboxAdminApi, CommandLineRefusesAnIdWithAllFailedAndAStrayEventType) {
+  failEveryEvent();
+  const std::map<std::string, std::string> env = {{"OUTPOST_DATABASE", node_->database()}};
+  const std::vector<std::vector<std::string>> misuses = {
+      {"outbox", "retry", "some-id", "--all-failed"},
+      {"outbox", "retry", "some-id", "--event-type", "ORDER_CREATED"},
+      {"outbox", "retry", "--all-failed", "--event-type", ""},
+      {"outbox", "list", "--all-failed"},
+      {"outbox", "retry", "--all-failed", "--status", "FAILED"}};
+  for (const auto& args : misuses) {
+    auto result = runOutpost(args, env);
+    EXPECT_EQ(result.exit_status, 2) << args[2] << " " << result.output;
+    EXPECT_NE(result.output.find("outpost"), std::string::npos) << result.output;
+  }
+  auto both = runOutpost(misuses[0], env);
+  EXPECT_NE(both.output.find("not both"), std::string::npos) << both.output;
+  EXPECT_EQ(eventStates(), (std::vector<std::string>{"FAILED:5", "FAILED:5", "FAILED:5"}));
+  auto help = runOutpost({"outbox", "--help"});
+  EXPECT_NE(help.output.find("--all-failed"), std::string::npos) << help.output;
 }
 
 }  // namespace

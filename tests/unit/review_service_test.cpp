@@ -91,6 +91,10 @@ TEST_F(Reviews, ApproveClosesEveryItemRecordsTheNoteAndRestartsAGivenUpDelivery)
   ASSERT_TRUE(job);
   EXPECT_EQ(job->attempts, 0);
   EXPECT_EQ(events(id, "MANUAL_REVIEW_RESOLVED"), 1);
+  // The answer carries the forwarding trail, the resolution's event last (SPEC §11).
+  ASSERT_FALSE(resolved->order.events.empty());
+  EXPECT_EQ(resolved->order.events.front().event_type, "ORDER_CREATED");
+  EXPECT_EQ(resolved->order.events.back().event_type, "MANUAL_REVIEW_RESOLVED");
   EXPECT_EQ(reviews_->list({})->items.size(), 0u);
 
   auto again = reviews_->resolve(id, {review::ReviewAction::kApprove, ""});
