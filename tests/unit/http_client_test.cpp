@@ -32,6 +32,8 @@ struct Received {
   std::string custom_header;
   std::string authorization;
   std::string security_token;
+  std::size_t amz_dates = 0;  // X-Amz-Date headers received
+  std::string amz_date;
 };
 
 class HttpClientTest : public ::testing::Test {
@@ -55,12 +57,16 @@ class HttpClientTest : public ::testing::Test {
       res.status = 201;
       res.set_content(R"({"created":true})", "application/json");
     };
-    server_.Get("/", [this](const httplib::Request& req, httplib::Response& res) {
+    auto signed_call = [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard lock(mutex_);
       received_.authorization = req.get_header_value("Authorization");
       received_.security_token = req.get_header_value("X-Amz-Security-Token");
+      received_.amz_dates = req.get_header_value_count("X-Amz-Date");
+      received_.amz_date = req.get_header_value("X-Amz-Date");
       res.set_content("signed", "text/plain");
-    });
+    };
+    server_.Get("/", signed_call);
+    server_.Post("/signed", signed_call);
     server_.Post("/echo", record);
     server_.Put("/echo", record);
     server_.Get("/port", [](const httplib::Request& req, httplib::Response& res) {
@@ -321,6 +327,11 @@ namespace {
 
 // AWS's published Signature Version 4 test suite, case "get-vanilla": the same request,
 // date and example credentials must give AWS's signature.
+constexpr const char* kGetVanillaAuthorization =
+    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+    "SignedHeaders=host;x-amz-date, "
+    "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31";
+
 TEST_F(HttpClientTest, SigV4MatchesAwsPublishedTestVector) {
   HttpRequest request;
   request.url = url("/");
@@ -329,10 +340,7 @@ TEST_F(HttpClientTest, SigV4MatchesAwsPublishedTestVector) {
                                  "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
   ASSERT_EQ(client_->send(request).call_class, CallClass::kSuccess);
   std::lock_guard lock(mutex_);
-  EXPECT_EQ(received_.authorization,
-            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
-            "SignedHeaders=host;x-amz-date, "
-            "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
+  EXPECT_EQ(received_.authorization, kGetVanillaAuthorization);
   EXPECT_TRUE(received_.security_token.empty());
 }
 
@@ -346,6 +354,57 @@ TEST_F(HttpClientTest, SigV4SendsTheSessionTokenWhenSet) {
   EXPECT_NE(received_.authorization.find("/eu-west-1/sqs/aws4_request"), std::string::npos)
       << received_.authorization;
   EXPECT_EQ(received_.authorization.find("secret"), std::string::npos);
+}
+
+// SPEC §11: signed at a corrected time by outpost's own signer (clients/aws_sigv4.h).
+// The same published vector as above.
+TEST_F(HttpClientTest, SigV4AtAGivenTimeMatchesAwsPublishedTestVector) {
+  HttpRequest request;
+  request.url = url("/");
+  request.headers = {{"Host", "example.amazonaws.com"}};
+  request.aws_sigv4 = AwsSigning{
+      "us-east-1", "service",         "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+      "",          "20150830T123600Z"};
+  ASSERT_EQ(client_->send(request).call_class, CallClass::kSuccess);
+  std::lock_guard lock(mutex_);
+  EXPECT_EQ(received_.authorization, kGetVanillaAuthorization);
+  EXPECT_EQ(received_.amz_dates, 1u);
+  EXPECT_EQ(received_.amz_date, "20150830T123600Z");
+}
+
+// An SQS call as the node sends it (a body, its content type and target, a session token,
+// the host with its port): outpost's signature at a given time is the one libcurl 7.88
+// computes when handed that time as an X-Amz-Date header (which it then sends twice, curl
+// issue #11738; outpost's signer sends it once).
+TEST_F(HttpClientTest, SigV4AtAGivenTimeIsLibcurlsSignatureWithTheDateSentOnce) {
+  HttpRequest request;
+  request.method = "POST";
+  request.url = url("/signed");
+  request.body = R"({"QueueUrl":"q","MessageBody":"{\"eventId\":\"e-1\"}"})";
+  request.headers = {{"Content-Type", "application/x-amz-json-1.0"},
+                     {"X-Amz-Target", "AmazonSQS.SendMessage"}};
+  request.aws_sigv4 = AwsSigning{"eu-west-1", "sqs", "AKID", "secret", "token-1"};
+
+  HttpRequest by_curl = request;
+  by_curl.headers.emplace_back("X-Amz-Date", "20260303T120000Z");
+  ASSERT_EQ(client_->send(by_curl).call_class, CallClass::kSuccess);
+  std::string curls;
+  {
+    std::lock_guard lock(mutex_);
+    curls = received_.authorization;
+  }
+  request.aws_sigv4->signing_time = "20260303T120000Z";
+  ASSERT_EQ(client_->send(request).call_class, CallClass::kSuccess);
+
+  std::lock_guard lock(mutex_);
+  EXPECT_NE(curls.find("SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;"
+                       "x-amz-target,"),
+            std::string::npos)
+      << curls;
+  EXPECT_EQ(received_.authorization, curls);
+  EXPECT_EQ(received_.amz_dates, 1u);
+  EXPECT_EQ(received_.amz_date, "20260303T120000Z");
+  EXPECT_EQ(received_.security_token, "token-1");
 }
 
 }  // namespace

@@ -7,10 +7,12 @@
 #include <atomic>
 #include <cstdio>
 
+#include "clients/event_destinations.h"
 #include "node/context.h"
 #include "outbox/outbox.h"
 #include "support/fake_clock.h"
 #include "support/node_process.h"
+#include "support/scripted_http.h"
 
 namespace outpost::outbox {
 namespace {
@@ -367,6 +369,37 @@ TEST_F(Relay, AStopRequestEndsThePassBetweenBatches) {
   int batches = 0;
   relay.runPass([&] { return ++batches > 1; });
   EXPECT_EQ(sns_.calls.size(), 1u);
+}
+
+// SPEC §11: a clock error, corrected and sent again at once, is a success like any other:
+// no failure for the breaker, no retry spent, no backoff.
+TEST_F(Relay, AClockErrorCorrectedAtOnceIsASuccessWithNoFailureRecorded) {
+  const std::string id = append("ORD-A");
+  outpost::testing::ScriptedHttp http;
+  clients::HttpResponse refused = outpost::testing::ScriptedHttp::answer(
+      400, {{"__type", "com.amazon.coral.service#InvalidSignatureException"},
+            {"message",
+             "Signature expired: 20231114T221320Z is now earlier than "
+             "20231115T000820Z (20231115T001320Z - 5 min.)"}});
+  refused.date = "Wed, 15 Nov 2023 00:13:20 GMT";  // 2 h ahead of the fake clock
+  http.queue(refused);
+  http.queue(outpost::testing::ScriptedHttp::answer(200, {{"MessageId", "m-1"}}));
+  clients::ServiceClock service_clock(clock_);
+  clients::SqsQueue queue(http,
+                          {"us-east-1", "http://127.0.0.1:4566/", AwsCredentials{"A", "s", ""},
+                           1000, nullptr, &service_clock},
+                          "http://127.0.0.1:4566/000000000000/events");
+  OutboxRelay relay = makeRelay({&queue});
+
+  EXPECT_EQ(pass(relay), milliseconds(kPoll));  // nothing left, no backoff
+  EXPECT_EQ(http.requests().size(), 2u);
+  EXPECT_EQ(state(id).status, "SENT");
+  EXPECT_EQ(state(id).retry_count, 0);
+  EXPECT_EQ(state(id).last_error, "");
+  const auto breaker = breaker_.snapshot();
+  EXPECT_EQ(breaker.failures_in_window, 0);
+  EXPECT_EQ(breaker.consecutive_failures, 0);
+  EXPECT_EQ(service_clock.offsetMillis(), 2 * 3600 * 1000);
 }
 
 }  // namespace
