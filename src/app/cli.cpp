@@ -96,8 +96,8 @@ struct Arguments {
 };
 
 // Options that take a value, and flags, beyond --config and --help.
-const std::set<std::string> kValueOptions = {"--status", "--limit", "--action", "--note",
-                                             "--timeout-ms", "--event-type"};
+const std::set<std::string> kValueOptions = {"--status", "--limit",      "--action",
+                                             "--note",   "--timeout-ms", "--event-type"};
 const std::set<std::string> kFlags = {"--json", "--dry-run", "--resume", "--all-failed"};
 
 int usageError(const std::string& message) {
