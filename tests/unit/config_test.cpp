@@ -583,7 +583,7 @@ TEST_F(ConfigTest, EnvironmentNamesAreDerivedFromKeyPaths) {
   }
   EXPECT_EQ(paths.size(), names.size());
   EXPECT_EQ(env_names.size(), names.size());
-  EXPECT_EQ(names.size(), 34u + 4u * 6u);
+  EXPECT_EQ(names.size(), 37u + 4u * 6u);
 }
 
 // Every key the table lists is reachable from the environment and validated.
@@ -592,6 +592,30 @@ TEST_F(ConfigTest, EveryKeyRejectsGarbageFromEnvironment) {
     SCOPED_TRACE(env_name);
     EXPECT_TRUE(isConfigError(loadEnv({{env_name, "\x01garbage"}}), {path, env_name}));
   }
+}
+
+TEST_F(ConfigTest, BacklogAgeAndHeartbeatKeysHaveDefaultsAndAreValidated) {
+  auto config = loadEnv({});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->alerts.outbox_max_age_ms, 900000);
+  EXPECT_FALSE(config->alerts.heartbeat_url.has_value());
+  EXPECT_EQ(config->alerts.heartbeat_interval_ms, 60000);
+
+  config = loadFile(R"({"alerts": {"outbox_max_age_ms": 5000,
+                                    "heartbeat_url": "http://hq.example/beat"}})",
+                    {{"OUTPOST_ALERTS_HEARTBEAT_INTERVAL_MS", "300"}});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->alerts.outbox_max_age_ms, 5000);
+  EXPECT_EQ(config->alerts.heartbeat_url, "http://hq.example/beat");
+  EXPECT_EQ(config->alerts.heartbeat_interval_ms, 300);
+
+  EXPECT_TRUE(isConfigError(loadEnv({{"OUTPOST_ALERTS_HEARTBEAT_URL", "hq:80"}}),
+                            {"alerts.heartbeat_url", "OUTPOST_ALERTS_HEARTBEAT_URL", "http://"}));
+  EXPECT_TRUE(isConfigError(loadEnv({{"OUTPOST_ALERTS_HEARTBEAT_INTERVAL_MS", "99"}}),
+                            {"alerts.heartbeat_interval_ms", "between 100 and 604800000"}));
+  EXPECT_TRUE(loadEnv({{"OUTPOST_ALERTS_HEARTBEAT_INTERVAL_MS", "100"}}).ok());
+  EXPECT_TRUE(isConfigError(loadFile(R"({"alerts": {"outbox_max_age_ms": 0}})"),
+                            {"alerts.outbox_max_age_ms", "(got 0)"}));
 }
 
 }  // namespace
