@@ -44,7 +44,8 @@ struct Config {
   std::int64_t database_busy_timeout_ms = 2000;
   struct {
     // Free space the database's filesystem must keep (SPEC §11); 0 turns the floor off.
-    // `outpost doctor` fails below it and warns within twice it.
+    // Below it orders get 503 disk-space-low; `outpost doctor` fails below it and warns within
+    // twice it.
     std::int64_t min_free_bytes = 104857600;
   } storage;
   std::optional<std::string> api_token;
