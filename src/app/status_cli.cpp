@@ -45,10 +45,9 @@ observability::ReliabilityFigures figuresFrom(const Config& config,
                                               const Result<FileSnapshot>& file) {
   observability::FigureInputs inputs;
   inputs.now_ms = SystemClock().wallMillis();  // the backlog's age is as of now
-  if (!file) {
-    inputs.stored = file.error();
-    return observability::assembleFigures(config, inputs);
-  }
+  // An unreadable file leaves `stored` unread (its error is printed apart), which is what
+  // the figures need to know of it.
+  if (!file) return observability::assembleFigures(config, inputs);
   inputs.stored = file->figures;
   for (const auto& alert : file->alerts) inputs.alerts.push_back(alerts::alertJson(alert));
   return observability::assembleFigures(config, inputs);

@@ -76,8 +76,10 @@ TEST_F(Health, EveryFigureFollowsItsCauseAndStatusReadsTheSameFromTheFile) {
   const json after = health();
   EXPECT_EQ(after["status"], "DEGRADED") << after;
   EXPECT_EQ(after["circuitBreakerStates"]["delivery-service"], "OPEN");
-  EXPECT_EQ(after["outboxEventsPending"], pendingInFile());
   EXPECT_GE(after["outboxEventsPending"], 4);  // ORDER_CREATED + DELIVERY_INITIATION_FAILED
+  // The node may still be committing (an alert's event): the figure catches up with the file.
+  EXPECT_TRUE(
+      eventually([&] { return health()["outboxEventsPending"] == pendingInFile(); }, seconds(10)));
   auto wrong = client_->Post("/health", "", "application/json");
   ASSERT_TRUE(wrong);
   EXPECT_EQ(wrong->status, 405);
@@ -89,7 +91,7 @@ TEST_F(Health, EveryFigureFollowsItsCauseAndStatusReadsTheSameFromTheFile) {
   const json offline = json::parse(as_json.output, nullptr, false);
   EXPECT_EQ(offline["status"], "DEGRADED") << as_json.output;
   EXPECT_EQ(offline["circuitBreakerStates"]["delivery-service"], "OPEN");
-  EXPECT_EQ(offline["outboxEventsPending"], after["outboxEventsPending"]);
+  EXPECT_EQ(offline["outboxEventsPending"], pendingInFile());
   EXPECT_EQ(offline["manualReviewQueueLength"], 2);
   EXPECT_EQ(offline["failedEventCount"], 0);
 

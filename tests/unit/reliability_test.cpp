@@ -47,8 +47,8 @@ TEST(AssembleFigures, TheJobsOwnReconciliationStatusWinsOverTheFilesLastRun) {
 }
 
 TEST(AssembleFigures, AnUnreadableFileIsUnavailableAndSaysNothingOfItsContents) {
-  FigureInputs inputs;
-  inputs.stored = Error::unavailable("disk I/O error");
+  const FigureInputs inputs;  // the file's figures are an error until read
+  ASSERT_FALSE(inputs.stored);
   const auto figures = assembleFigures(defaults(), inputs);
   EXPECT_FALSE(figures.database_available);
   EXPECT_EQ(figures.stored.outbox_events_pending, 0);
