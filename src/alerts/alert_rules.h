@@ -35,10 +35,10 @@ struct Condition {
 // every reset_timeout_ms stays one alert. The backlogs hold when the count is strictly
 // greater than the threshold. OUTBOX_STALE holds while the oldest PENDING event is older
 // than outbox_max_age_ms and an events destination is configured: offline mode keeps
-// events on purpose, so their age there is no alarm. CLOCK_SKEW holds while the AWS clock offset
-// the node signs with is over kClockSkewLimitMs either way.
-// greater than the threshold. DISK_SPACE_LOW holds while the database's filesystem has
-// less free space than storage.min_free_bytes (never with no floor or no reading).
+// events on purpose, so their age there is no alarm. CLOCK_SKEW holds while the AWS clock
+// offset the node signs with is over kClockSkewLimitMs either way. DISK_SPACE_LOW holds while
+// the database's filesystem has less free space than storage.min_free_bytes (never with no
+// floor or no reading).
 std::map<std::string, Condition> evaluate(const observability::ReliabilityFigures& figures,
                                           const Thresholds& thresholds);
 

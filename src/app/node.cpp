@@ -142,6 +142,8 @@ struct Node::Parts {
   void warnOfTokensInClear() const;
   void resumeSagas();
   observability::ReliabilityFigures figures();
+  // figures() with the active alerts, as /health and the heartbeat show them.
+  observability::ReliabilityFigures figuresWithAlerts();
 
   const Config& config;
   Node& node;
@@ -214,12 +216,7 @@ Node::Parts::Parts(const Config& config, Node& node, std::unique_ptr<store::Stor
                      [this] { return figures(); },
                      [this] { this->node.runner_.wake(kAlertWebhookJob); }}),
       server({context, config, orders, outbox_admin, compensator, reviews,
-              [this] {
-                auto now = figures();
-                now.alerts = alert_checker.active();
-                return now;
-              },
-              node.drain_, node.tls_, disk_floor}) {
+              [this] { return figuresWithAlerts(); }, node.drain_, node.tls_, disk_floor}) {
   store->setBreaker(breakers.at("database").get());
   if (product_client) {
     availability.emplace(*product_client, *breakers.at("product-service"), node.log_);
@@ -245,11 +242,8 @@ Node::Parts::Parts(const Config& config, Node& node, std::unique_ptr<store::Stor
   }
   if (config.alerts.heartbeat_url) {
     heartbeat.emplace(alerts::HeartbeatDependencies{context, http, *config.alerts.heartbeat_url,
-                                                    config.alerts.heartbeat_interval_ms, [this] {
-                                                      auto now = figures();
-                                                      now.alerts = alert_checker.active();
-                                                      return now;
-                                                    }});
+                                                    config.alerts.heartbeat_interval_ms,
+                                                    [this] { return figuresWithAlerts(); }});
   }
   wireOrders();
   reactToBreakers();
@@ -387,6 +381,12 @@ void Node::Parts::resumeSagas() {
                     {"compensating", resumed->compensating},
                     {"compensationJobsRecreated", resumed->repaired}});
   }
+}
+
+observability::ReliabilityFigures Node::Parts::figuresWithAlerts() {
+  auto now = figures();
+  now.alerts = alert_checker.active();
+  return now;
 }
 
 observability::ReliabilityFigures Node::Parts::figures() {

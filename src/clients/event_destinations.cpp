@@ -366,8 +366,8 @@ PublishOutcome SnsTopic::send(const std::vector<EventMessage>& messages) {
   request.body = snsBody(address_, messages, fifo_);
   const HttpResponse response = exchange(std::move(request));
   if (response.call_class != CallClass::kSuccess) {
-    return rejectedRequest("sns", response, xmlText(response.body, "Code"),
-                           xmlText(response.body, "Message"), messages.size());
+    const auto [code, message] = errorOf(response);
+    return rejectedRequest("sns", response, code, message, messages.size());
   }
   if (messages.size() > 1) return snsBatchOutcome(response.body, messages.size());
   if (xmlText(response.body, "MessageId").empty()) return malformedAnswer("sns", 1);
@@ -387,8 +387,8 @@ DescribeOutcome SnsTopic::describe() {
   form.add("TopicArn", address_);
   request.body = form.take();
   const HttpResponse response = exchange(std::move(request));
-  return describeOutcome("sns", response, xmlText(response.body, "Code"),
-                         xmlText(response.body, "Message"),
+  const auto [code, message] = errorOf(response);
+  return describeOutcome("sns", response, code, message,
                          xmlElement(response.body, "GetTopicAttributesResult").has_value());
 }
 
